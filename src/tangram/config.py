@@ -1,0 +1,214 @@
+"""Loading and validating ``tangram.toml``.
+
+The file is found via ``--config``, else ``$TANGRAM_CONFIG``, else ``./tangram.toml``,
+else built-in defaults, so a bare ``tangram serve`` works anywhere. Validation errors
+name the file, the key path, the bad value and what was expected; unknown keys are
+only warned about, since a typo should not stop a server but must not go unnoticed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "ChannelConfig",
+    "CoreConfig",
+    "MapConfig",
+    "ServerConfig",
+    "TangramConfig",
+    "find_config_file",
+    "load_config",
+    "validate_plugin_config",
+]
+
+log = logging.getLogger(__name__)
+
+ENV_VAR = "TANGRAM_CONFIG"
+DEFAULT_FILE = "tangram.toml"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class _Section(BaseModel):
+    # Unknown keys are kept (and warned about by load_config) rather than rejected.
+    model_config = ConfigDict(extra="allow", validate_default=True)
+
+
+class CoreConfig(_Section):
+    """``[core]``: what to load and where Redis is."""
+
+    #: ``None`` (key absent): use 127.0.0.1:6379 if a Redis answers there, else start an
+    #: embedded server. ``"embedded"``: always start one. Any other value: a Redis URL.
+    redis_url: str | None = None
+    plugins: list[str] = Field(default_factory=list)
+    log_level: LogLevel = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or value == "embedded":
+            return value
+        if not value.startswith(("redis://", "rediss://", "unix://", "valkey://")):
+            raise ValueError(
+                "expected a URL such as 'redis://127.0.0.1:6379/0' or 'unix:///path/redis.sock',"
+                " or the word 'embedded'"
+            )
+        return value
+
+
+class ServerConfig(_Section):
+    """``[server]``: the HTTP server (API, ``/docs`` and the web app)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=2346, ge=0, le=65535)
+
+
+class ChannelConfig(_Section):
+    """``[channel]``: the WebSocket gateway (see docs/channel.md)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=2347, ge=0, le=65535)
+    #: URL browsers use to reach the channel (behind a reverse proxy); derived if unset.
+    public_url: str | None = None
+    #: HS256 secret. Unset: a random secret shared through Redis by all gateways.
+    jwt_secret: str | None = None
+    jwt_expiration_secs: int = Field(default=3600, gt=0, le=10 * 365 * 86400)
+    id_length: int = Field(default=8, ge=4, le=64)
+    #: Extra origins allowed to open WebSockets and call /token.
+    allowed_origins: list[str] = Field(default_factory=list)
+    #: When set, POST /token requires header ``X-Tangram-Token-Key: <value>``.
+    token_api_key: str | None = None
+    max_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
+    heartbeat_timeout_secs: float = Field(default=60.0, gt=0)
+    #: Gateway processes sharing the port (SO_REUSEPORT); each is isolated from plugins.
+    workers: int = Field(default=1, ge=1, le=64)
+
+
+class MapConfig(_Section):
+    """``[map]``: the web app's base map."""
+
+    #: A style URL, a path to a local style JSON file, or unset for the built-in
+    #: offline style (country outlines, no network needed).
+    style: str | None = None
+    center_lat: float = Field(default=48.85, ge=-90, le=90)
+    center_lon: float = Field(default=2.35, ge=-180, le=180)
+    zoom: float = Field(default=6.0, ge=0, le=24)
+
+
+class TangramConfig(_Section):
+    """The whole ``tangram.toml``."""
+
+    core: CoreConfig = Field(default_factory=CoreConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    channel: ChannelConfig = Field(default_factory=ChannelConfig)
+    map: MapConfig = Field(default_factory=MapConfig)
+    #: Raw ``[plugins.<name>]`` tables; each plugin validates its own (config_class).
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Where this configuration came from (None: built-in defaults).
+    source: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def source_name(self) -> str:
+        return str(self.source) if self.source else "<built-in defaults>"
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """Where the configuration comes from: explicit path, $TANGRAM_CONFIG, ./tangram.toml."""
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(
+                "configuration file not found; pass an existing file to --config",
+                source=str(path),
+            )
+        return path
+    env = os.environ.get(ENV_VAR)
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(
+                f"file named by ${ENV_VAR} not found; fix or unset ${ENV_VAR}", source=str(path)
+            )
+        return path
+    local = Path.cwd() / DEFAULT_FILE
+    return local if local.is_file() else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> TangramConfig:
+    """Find, parse and validate the configuration; warn about unknown keys."""
+    found = find_config_file(path)
+    if found is None:
+        return TangramConfig()
+    try:
+        raw = tomllib.loads(found.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=str(found)) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read file: {exc.strerror}", source=str(found)) from exc
+    return parse_config(raw, source=found)
+
+
+def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> TangramConfig:
+    """Validate an already-parsed TOML document."""
+    name = str(source) if source else "<config>"
+    try:
+        config = TangramConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc), source=name) from None
+    config.source = source
+    for key in _unknown_keys(config):
+        log.warning("%s: unknown key %r is ignored (typo?)", name, key)
+    return config
+
+
+T = TypeVar("T")
+
+
+def validate_plugin_config(
+    config_class: type[T], raw: Mapping[str, Any], *, source: str, table: str
+) -> T:
+    """Validate a ``[plugins.<name>]`` table against a dataclass or pydantic model."""
+    try:
+        return TypeAdapter(config_class).validate_python(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, prefix=table), source=source) from None
+
+
+def _describe(exc: ValidationError, prefix: str = "") -> str:
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in (prefix, *err["loc"]) if part != "")
+        if err["type"] == "missing":
+            problems.append(f"{loc}: required key is missing; add it")
+            continue
+        msg = err["msg"].removeprefix("Value error, ")
+        problems.append(f"{loc} = {err.get('input')!r}: {msg}")
+    return "; ".join(problems)
+
+
+def _unknown_keys(config: TangramConfig) -> list[str]:
+    found = [key for key in (config.model_extra or {})]
+    for section in ("core", "server", "channel", "map"):
+        model = getattr(config, section)
+        found += [f"{section}.{key}" for key in (model.model_extra or {})]
+    return found

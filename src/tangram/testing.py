@@ -1,0 +1,239 @@
+"""Test helpers for tangram and for plugin authors (a pytest plugin, loaded automatically).
+
+Fixtures:
+
+- ``redis_server``: a private ``redis-server`` (or valkey) on a free loopback port, per
+  test; ``.url``, ``.restart()``, ``.stop()``.
+- ``tangram_server``: a factory starting a real ``tangram serve`` process on free ports
+  with the given ``tangram.toml`` text; stopped (SIGINT) after the test.
+
+Nothing here touches the Redis a developer may run on 127.0.0.1:6379.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+__all__ = [
+    "RedisServer",
+    "TangramProcess",
+    "free_port",
+    "redis_server",
+    "start_redis",
+    "tangram_server",
+    "wait_for",
+]
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05) -> None:
+    """Poll ``predicate`` until it returns a truthy value, else fail the test."""
+    deadline = time.monotonic() + timeout
+    last_exc: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception as exc:  # noqa: BLE001 - keep polling, report the last one
+            last_exc = exc
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s (last error: {last_exc!r})")
+
+
+def _redis_binary() -> str:
+    for name in ("redis-server", "valkey-server"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise RuntimeError("no redis-server or valkey-server on PATH; install redis-server")
+
+
+@dataclass
+class RedisServer:
+    """A throw-away Redis server owned by a test."""
+
+    port: int
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+    binary: str = field(default_factory=_redis_binary)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self.workdir),
+                "--loglevel", "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._answers, timeout=10)
+
+    def _answers(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self, downtime: float = 0.0) -> None:
+        """Stop the server (clients see their connections drop) and start it again."""
+        self.stop()
+        time.sleep(downtime)
+        self.start()
+
+
+@contextlib.contextmanager
+def start_redis() -> Iterator[RedisServer]:
+    """Context manager form of the ``redis_server`` fixture."""
+    with tempfile.TemporaryDirectory(prefix="tangram-redis-") as tmp:
+        server = RedisServer(port=free_port(), workdir=Path(tmp))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A private Redis server for one test."""
+    with start_redis() as server:
+        yield server
+
+
+@dataclass
+class TangramProcess:
+    """A running ``tangram serve``: base URLs, its log, and how to stop it."""
+
+    process: subprocess.Popen[str]
+    config_path: Path
+    http_port: int
+    channel_port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def channel_url(self) -> str:
+        return f"http://127.0.0.1:{self.channel_port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGINT (as Ctrl+C does), then wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(
+                    f"tangram serve did not stop within {timeout} s after SIGINT\n{self.log()}"
+                ) from None
+        return self.process.returncode
+
+
+def start_tangram(
+    config: str,
+    tmp_path: Path,
+    *,
+    wait: bool = True,
+    env: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> TangramProcess:
+    """Start ``tangram serve`` with ``config`` (TOML text). ``{http_port}`` and
+    ``{channel_port}`` in the text are replaced by free ports; ``[server]`` and
+    ``[channel]`` ports are appended when the text does not set them."""
+    http_port, channel_port = free_port(), free_port()
+    text = textwrap.dedent(config).replace("{http_port}", str(http_port))
+    text = text.replace("{channel_port}", str(channel_port))
+    if "[server]" not in text:
+        text += f"\n[server]\nport = {http_port}\n"
+    if "[channel]" not in text:
+        text += f"\n[channel]\nport = {channel_port}\n"
+    config_path = tmp_path / "tangram.toml"
+    config_path.write_text(text)
+    log_path = tmp_path / "tangram-serve.log"
+    log_file = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tangram", "serve", "--config", str(config_path)],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
+    log_file.close()
+    served = TangramProcess(process, config_path, http_port, channel_port, log_path)
+    if wait:
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"tangram serve exited early:\n{served.log()}")
+            return httpx.get(f"{served.url}/manifest.json", timeout=1).status_code == 200
+
+        try:
+            wait_for(ready, timeout=timeout, interval=0.1)
+        except AssertionError:
+            served.stop()
+            raise AssertionError(f"tangram serve did not become ready:\n{served.log()}") from None
+    return served
+
+
+@pytest.fixture
+def tangram_server(tmp_path: Path) -> Iterator[Callable[..., TangramProcess]]:
+    """Factory: ``tangram_server(config_toml, wait=True, env=None) -> TangramProcess``."""
+    started: list[TangramProcess] = []
+
+    def factory(config: str = "", **kwargs: object) -> TangramProcess:
+        sub = tmp_path / f"serve{len(started)}"
+        sub.mkdir()
+        served = start_tangram(config, sub, **kwargs)  # type: ignore[arg-type]
+        started.append(served)
+        return served
+
+    yield factory
+    for served in started:
+        served.stop()
