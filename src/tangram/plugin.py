@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import PluginError
 
@@ -30,7 +30,7 @@ __all__ = ["Lifespan", "Plugin", "ServiceFunc", "ServiceSpec"]
 ConfigT = TypeVar("ConfigT")
 #: A service: ``async def f(backend_state)`` or a plain ``def f(backend_state)`` (run in
 #: a thread).
-ServiceFunc = Callable[["BackendState"], Union[Awaitable[None], None]]
+ServiceFunc = Callable[["BackendState"], Awaitable[None] | None]
 F = TypeVar("F", bound=ServiceFunc)
 #: ``lifespan(backend_state)`` returns an async context manager entered at start-up and
 #: exited at shutdown, for example ``contextlib.asynccontextmanager`` functions.

@@ -69,7 +69,9 @@ class Subscriber(abc.ABC, Generic[StateT]):
         try:
             await asyncio.wait_for(self._subscribed.wait(), timeout=5)
         except asyncio.TimeoutError:
-            log.warning("%s: Redis not reachable yet at %s; still trying", self.name, self.redis_url)
+            log.warning(
+                "%s: Redis not reachable yet at %s; still trying", self.name, self.redis_url
+            )
 
     async def cleanup(self) -> None:
         """Stop listening and close the connection."""
@@ -149,5 +151,5 @@ async def _close_quietly(pubsub: aioredis.client.PubSub, client: aioredis.Redis)
     for closer in (pubsub.aclose, client.aclose):
         try:
             await asyncio.wait_for(closer(), timeout=1)
-        except Exception:  # noqa: BLE001 - the connection is already broken
+        except Exception:
             pass

@@ -48,7 +48,9 @@ def free_port() -> int:
         return port
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05) -> None:
+def wait_for(
+    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05
+) -> None:
     """Poll ``predicate`` until it returns a truthy value, else fail the test."""
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
@@ -56,7 +58,7 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
         try:
             if predicate():
                 return
-        except Exception as exc:  # noqa: BLE001 - keep polling, report the last one
+        except Exception as exc:
             last_exc = exc
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s (last error: {last_exc!r})")
@@ -87,12 +89,18 @@ class RedisServer:
         self.process = subprocess.Popen(
             [
                 self.binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.workdir),
-                "--loglevel", "warning",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--loglevel",
+                "warning",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -209,6 +217,7 @@ def start_tangram(
     log_file.close()
     served = TangramProcess(process, config_path, http_port, channel_port, log_path)
     if wait:
+
         def ready() -> bool:
             if process.poll() is not None:
                 raise AssertionError(f"tangram serve exited early:\n{served.log()}")

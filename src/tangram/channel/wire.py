@@ -1,0 +1,227 @@
+"""Phoenix Channels v2 wire format, without any I/O.
+
+Client frames are decoded so that the payload's *original text* is kept next to its
+parsed value: what a browser pushes reaches Redis byte for byte, never re-serialised.
+Server frames are built by splicing payload bytes into a prefix, so a Redis message is
+encoded once (as a complete, unmasked WebSocket frame) and the same bytes are written
+to every subscriber.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "BinaryPush",
+    "FrameError",
+    "TextFrame",
+    "decode_binary_push",
+    "decode_text_frame",
+    "encode_binary_push",
+    "encode_broadcast",
+    "encode_message",
+    "topic_problem",
+    "ws_frame",
+]
+
+MAX_NAME_BYTES = 255
+GLOB_CHARS = frozenset("*?[]\\")
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+_decoder = json.JSONDecoder()
+_WS = " \t\n\r"
+
+
+class FrameError(ValueError):
+    """A client frame is malformed. ``topic``/``ref`` are set when they could be read,
+    so that the client can still get an error reply on the right channel."""
+
+    def __init__(
+        self, message: str, *, join_ref: str | None = None, ref: str | None = None,
+        topic: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.join_ref = join_ref
+        self.ref = ref
+        self.topic = topic
+
+
+@dataclass(frozen=True, slots=True)
+class TextFrame:
+    """``[join_ref, ref, topic, event, payload]``; ``raw_payload`` is the client's text."""
+
+    join_ref: str | None
+    ref: str | None
+    topic: str
+    event: str
+    payload: Any
+    raw_payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryPush:
+    """A phoenix.js v2 binary push (opcode 0); ``payload`` is forwarded untouched."""
+
+    join_ref: str | None
+    ref: str | None
+    topic: str
+    event: str
+    payload: bytes
+
+
+def topic_problem(topic: str) -> str | None:
+    """Why ``topic`` is not acceptable as a topic (or event) name, or None if it is.
+
+    Glob metacharacters are refused because topics become Redis ``PSUBSCRIBE``
+    patterns: joining ``*`` must never mean "everything"."""
+    if not topic:
+        return "empty name"
+    if len(topic.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"longer than {MAX_NAME_BYTES} bytes"
+    if not topic.isprintable():
+        return "contains non-printable characters"
+    bad = GLOB_CHARS.intersection(topic)
+    if bad:
+        return f"contains Redis glob metacharacters {''.join(sorted(bad))!r}"
+    return None
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in _WS:
+        pos += 1
+    return pos
+
+
+def decode_text_frame(text: str) -> TextFrame:
+    """Parse a v2 text frame, keeping the exact payload substring."""
+    pos = _skip_ws(text, 0)
+    if not text.startswith("[", pos):
+        raise FrameError("not a JSON array; expected [join_ref, ref, topic, event, payload]")
+    pos += 1
+    items: list[Any] = []
+    start = end = pos
+    try:
+        for index in range(5):
+            start = _skip_ws(text, pos)
+            value, end = _decoder.raw_decode(text, start)
+            items.append(value)
+            pos = _skip_ws(text, end)
+            expected = "]" if index == 4 else ","
+            if not text.startswith(expected, pos):
+                raise FrameError("expected a JSON array of exactly 5 elements")
+            pos += 1
+    except json.JSONDecodeError as exc:
+        raise FrameError(f"invalid JSON: {exc.msg} at character {exc.pos}") from None
+    if _skip_ws(text, pos) != len(text):
+        raise FrameError("trailing data after the frame's JSON array")
+    join_ref, ref, topic, event, payload = items
+    if not isinstance(topic, str):
+        raise FrameError("topic must be a string")
+    refs_ok = all(r is None or isinstance(r, str) for r in (join_ref, ref))
+    safe_join = join_ref if isinstance(join_ref, str) else None
+    safe_ref = ref if isinstance(ref, str) else None
+    if not refs_ok:
+        raise FrameError(
+            "join_ref and ref must be strings or null", join_ref=safe_join, ref=safe_ref,
+            topic=topic,
+        )
+    if not isinstance(event, str):
+        raise FrameError("event must be a string", join_ref=join_ref, ref=ref, topic=topic)
+    return TextFrame(join_ref, ref, topic, event, payload, text[start:end])
+
+
+def decode_binary_push(data: bytes) -> BinaryPush:
+    """Parse a client binary push: ``0, len(join_ref), len(ref), len(topic), len(event),
+    join_ref, ref, topic, event, payload``."""
+    if len(data) < 5:
+        raise FrameError("binary frame shorter than its 5-byte header")
+    if data[0] != 0:
+        raise FrameError(f"binary frame kind {data[0]} is not a push (0)")
+    sizes = data[1:5]
+    header_end = 5 + sum(sizes)
+    if header_end > len(data):
+        raise FrameError("binary frame header declares more bytes than the frame holds")
+    fields: list[str] = []
+    pos = 5
+    try:
+        for size in sizes:
+            fields.append(data[pos : pos + size].decode("utf-8"))
+            pos += size
+    except UnicodeDecodeError:
+        raise FrameError("binary frame header strings are not valid UTF-8") from None
+    join_ref, ref, topic, event = fields
+    return BinaryPush(join_ref or None, ref or None, topic, event, bytes(data[header_end:]))
+
+
+def ws_frame(opcode: int, payload: bytes) -> bytes:
+    """A complete, final, unmasked WebSocket frame (the server->client form, RFC 6455)."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x80 | opcode, size))
+    elif size < 65536:
+        header = struct.pack("!BBH", 0x80 | opcode, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 127, size)
+    return header + payload
+
+
+def _json_str(value: str | None) -> bytes:
+    return b"null" if value is None else json.dumps(value, ensure_ascii=False).encode()
+
+
+def encode_message(
+    join_ref: str | None, ref: str | None, topic: str, event: str, payload: bytes
+) -> bytes:
+    """The text of ``[join_ref, ref, topic, event, payload]``; ``payload`` is JSON bytes."""
+    return b"".join(
+        (b"[", _json_str(join_ref), b",", _json_str(ref), b",", _json_str(topic), b",",
+         _json_str(event), b",", payload, b"]")
+    )
+
+
+def _is_json(payload: bytes) -> bool:
+    try:
+        orjson.loads(payload)
+        return True
+    except orjson.JSONDecodeError:
+        pass
+    # orjson refuses integers beyond 64 bits, which are still valid JSON; the standard
+    # library settles it, refusing NaN/Infinity, which browsers' JSON.parse rejects.
+    try:
+        json.loads(payload, parse_constant=_no_constants)
+        return True
+    except (ValueError, RecursionError):
+        return False
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def encode_binary_push(join_ref: str, topic: str, event: str, payload: bytes) -> bytes:
+    """phoenix.js binary push (opcode 0); names over 255 bytes are refused, not cut."""
+    names = [s.encode() for s in (join_ref, topic, event)]
+    for name in names:
+        if len(name) > MAX_NAME_BYTES:
+            raise FrameError(f"name {name[:32]!r}... is longer than {MAX_NAME_BYTES} bytes")
+    return bytes((0, *(len(n) for n in names))) + b"".join(names) + payload
+
+
+def encode_broadcast(topic: str, event: str, payload: bytes) -> bytes:
+    """The complete WebSocket frame that delivers a Redis message to every member.
+
+    UTF-8 JSON (any value, whitespace allowed) is spliced in as is; other UTF-8 text
+    becomes a JSON string; anything else becomes a binary push frame."""
+    if _is_json(payload):
+        return ws_frame(OP_TEXT, encode_message(None, None, topic, event, payload))
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return ws_frame(OP_BINARY, encode_binary_push("", topic, event, payload))
+    quoted = json.dumps(text, ensure_ascii=False).encode()
+    return ws_frame(OP_TEXT, encode_message(None, None, topic, event, quoted))

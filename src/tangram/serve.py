@@ -1,0 +1,170 @@
+"""``tangram serve``: start everything in order and stop it in reverse.
+
+Order: plugins, Redis (configured, local, or embedded), the channel gateway (its own
+process), the HTTP server; then, once Redis answers, the plugins' services. SIGINT and
+SIGTERM stop it all within a few seconds; a second signal exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import signal
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+import uvicorn
+
+from . import __version__
+from .config import TangramConfig
+from .discovery import load_plugins
+from .embedded_redis import DEFAULT_LOCAL, EmbeddedRedis, redis_answers
+from .errors import TangramError
+from .plugin import Plugin
+from .server import channel_public_url, create_app
+from .services import ServiceSupervisor
+from .state import BackendState
+
+__all__ = ["bind_socket", "resolve_redis", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+async def resolve_redis(config: TangramConfig) -> tuple[str, EmbeddedRedis | None]:
+    """The Redis URL to use, and the embedded server if one had to be started."""
+    url = config.core.redis_url
+    if url is not None and url != "embedded":
+        return url, None
+    if url is None and await asyncio.to_thread(redis_answers, *DEFAULT_LOCAL):
+        log.info("using the Redis running on %s:%d", *DEFAULT_LOCAL)
+        return f"redis://{DEFAULT_LOCAL[0]}:{DEFAULT_LOCAL[1]}/0", None
+    embedded = EmbeddedRedis()
+    return await embedded.start(), embedded
+
+
+def bind_socket(host: str, port: int, what: str, source: str) -> socket.socket:
+    """Bind now so that a busy port is a one-line error, not a traceback from uvicorn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = (
+            "is already in use"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot be bound ({exc.strerror})"
+        )
+        raise TangramError(
+            f"{source}: [{what}] {host}:{port} {reason}; stop the other program or set "
+            f"[{what}] port to a free port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    # We install our own handlers so that shutdown continues with our clean-up code.
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(config: TangramConfig) -> None:
+    """Run tangram until SIGINT/SIGTERM."""
+    loaded = load_plugins(config)
+    sock = bind_socket(config.server.host, config.server.port, "server", config.source_name)
+    async with AsyncExitStack() as stack:
+        stack.callback(sock.close)
+        redis_url, embedded = await resolve_redis(config)
+        if embedded is not None:
+            stack.push_async_callback(embedded.stop)
+        config.core.redis_url = redis_url  # the effective URL, for plugins and the channel
+
+        redis_client = aioredis.Redis.from_url(redis_url, health_check_interval=30)
+        stack.push_async_callback(redis_client.aclose)
+        http_client = httpx.AsyncClient(timeout=30)
+        stack.push_async_callback(http_client.aclose)
+        state = BackendState(redis_client, http_client, config, loaded.plugins)
+
+        channel_url = await _start_channel(config, redis_url, stack)
+        app = create_app(state, lambda: _lifespan(state, loaded.plugins))
+        server = _Server(
+            uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=3)
+        )
+        _install_signal_handlers(server)
+        names = ", ".join(loaded.plugins) or "none"
+        log.info(
+            "tangram %s serving http://%s:%d (API docs at /docs); channel %s; Redis %s; "
+            "plugins: %s",
+            __version__,
+            config.server.host,
+            config.server.port,
+            channel_url or "disabled",
+            redis_url,
+            names,
+        )
+        await server.serve(sockets=[sock])
+        log.info("shutting down")
+
+
+async def _start_channel(
+    config: TangramConfig, redis_url: str, stack: AsyncExitStack
+) -> str | None:
+    if not config.channel.enabled:
+        return None
+    from .channel import ChannelProcess
+
+    channel = ChannelProcess(config, redis_url)
+    try:
+        await channel.start()
+    except TangramError as exc:
+        # The rest of tangram is still useful without live updates.
+        log.error("channel gateway not started: %s", exc)
+        return None
+    stack.push_async_callback(channel.stop)
+    return channel_public_url(config)
+
+
+@asynccontextmanager
+async def _lifespan(state: BackendState, plugins: dict[str, Plugin[Any]]) -> AsyncIterator[None]:
+    async with AsyncExitStack() as stack:
+        healthy: dict[str, Plugin[Any]] = {}
+        for name, plugin in plugins.items():
+            if plugin.lifespan is not None:
+                try:
+                    await stack.enter_async_context(plugin.lifespan(state))
+                except Exception:
+                    log.exception(
+                        "plugin %s: lifespan failed at start-up; its services are not started", name
+                    )
+                    continue
+            healthy[name] = plugin
+        supervisor = ServiceSupervisor(state, healthy)
+        supervisor.start()
+        try:
+            yield
+        finally:
+            await supervisor.stop()
+
+
+def _install_signal_handlers(server: uvicorn.Server) -> None:
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if server.should_exit:
+            log.warning("second %s: exiting now", signal.Signals(signum).name)
+            os._exit(130)
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)

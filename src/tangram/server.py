@@ -1,0 +1,176 @@
+"""The HTTP application: plugin routers, ``/manifest.json``, plugin assets and the web app."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from . import __version__
+from .config import TangramConfig
+from .plugin import Plugin
+from .state import BackendState
+
+__all__ = ["WEB_DIST", "channel_public_url", "create_app", "frontend_manifest"]
+
+log = logging.getLogger(__name__)
+
+#: The built web app (``npm run build`` writes it; not committed).
+WEB_DIST = Path(__file__).parent / "web" / "dist"
+
+
+def channel_public_url(config: TangramConfig) -> str | None:
+    """Where browsers reach the channel: ``public_url``, else derived from host and port."""
+    channel = config.channel
+    if not channel.enabled:
+        return None
+    if channel.public_url:
+        return channel.public_url.rstrip("/")
+    host = "localhost" if channel.host in ("0.0.0.0", "::", "") else channel.host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{channel.port}"
+
+
+def frontend_manifest(plugin: Plugin[Any], raw_config: dict[str, Any]) -> dict[str, Any] | None:
+    """The manifest entry of a plugin with a frontend, or None if it has none."""
+    if plugin.frontend_path is None:
+        return None
+    entry: dict[str, Any] = {
+        "name": plugin.name,
+        "url": f"/plugins/{plugin.name}/",
+        "config": raw_config,
+    }
+    meta_path = plugin.frontend_path / "plugin.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or not isinstance(meta.get("main"), str):
+            raise ValueError(
+                'expected a JSON object with a "main" string, e.g. {"main": "index.js"}'
+            )
+    except FileNotFoundError:
+        entry["error"] = (
+            f"{meta_path} not found: build the plugin's frontend (npm run build) or fix "
+            "frontend_path"
+        )
+    except ValueError as exc:  # includes json.JSONDecodeError
+        entry["error"] = f"{meta_path} is invalid: {exc}"
+    else:
+        entry["main"] = meta["main"]
+        entry["style"] = meta.get("style")
+    return entry
+
+
+def _plugin_table(state: BackendState, plugin: Plugin[Any]) -> dict[str, Any]:
+    from .discovery import normalize
+
+    for key, table in state.config.plugins.items():
+        if normalize(key) in {normalize(plugin.name), normalize(plugin.distribution or "")}:
+            return table
+    return {}
+
+
+def create_app(
+    state: BackendState,
+    lifespan: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    """Build the app; ``lifespan`` (services, plugin lifespans) wraps the server's life."""
+
+    @asynccontextmanager
+    async def app_lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if lifespan is not None:
+                await stack.enter_async_context(lifespan())
+            yield
+
+    app = FastAPI(title="tangram", version=__version__, lifespan=app_lifespan)
+    app.state.backend_state = state
+
+    for plugin in state.plugins.values():
+        for router in plugin.routers:
+            try:
+                app.include_router(router)
+            except Exception:
+                log.exception("plugin %s: cannot mount router %r; skipped", plugin.name, router)
+
+    @app.get("/manifest.json", tags=["tangram"])
+    async def manifest() -> JSONResponse:
+        """What the web app needs: the channel's URL, the map, and the plugin frontends."""
+        entries = []
+        for plugin in state.plugins.values():
+            entry = frontend_manifest(plugin, _plugin_table(state, plugin))
+            if entry is not None:
+                entries.append(entry)
+        cfg = state.config.map
+        style = cfg.style
+        if style and not style.startswith(("http://", "https://")):
+            style = "/map/style.json"
+        return JSONResponse(
+            {
+                "tangram": {"version": __version__},
+                "channel": {"url": channel_public_url(state.config)}
+                if state.config.channel.enabled
+                else None,
+                "map": {
+                    "style": style,
+                    "center_lat": cfg.center_lat,
+                    "center_lon": cfg.center_lon,
+                    "zoom": cfg.zoom,
+                },
+                "plugins": entries,
+            }
+        )
+
+    @app.get("/map/style.json", include_in_schema=False)
+    async def map_style() -> FileResponse:
+        return FileResponse(_local_style(state))
+
+    for plugin in state.plugins.values():
+        if plugin.frontend_path is not None and plugin.frontend_path.is_dir():
+            app.mount(
+                f"/plugins/{plugin.name}",
+                StaticFiles(directory=plugin.frontend_path),
+                name=f"plugin:{plugin.name}",
+            )
+        elif plugin.frontend_path is not None:
+            log.warning(
+                "plugin %s: frontend_path %s does not exist; build its frontend (npm run build)",
+                plugin.name,
+                plugin.frontend_path,
+            )
+
+    if (WEB_DIST / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=WEB_DIST, html=True), name="web")
+    else:
+
+        @app.get("/", include_in_schema=False)
+        async def placeholder() -> HTMLResponse:
+            return HTMLResponse(_PLACEHOLDER)
+
+    return app
+
+
+def _local_style(state: BackendState) -> Path:
+    style = state.config.map.style
+    base = state.config.source.parent if state.config.source else Path.cwd()
+    path = Path(style) if style else Path()
+    return path if path.is_absolute() else base / path
+
+
+_PLACEHOLDER = """<!doctype html>
+<html><head><meta charset="utf-8"><title>tangram</title></head>
+<body style="font-family: sans-serif; margin: 3em">
+<h1>tangram is running</h1>
+<p>The web app has not been built. Run <code>scripts/install</code> (or
+<code>npm ci && npm run build</code>) and restart <code>tangram serve</code>.</p>
+<p>API documentation: <a href="/docs">/docs</a>.
+Manifest: <a href="/manifest.json">/manifest.json</a>.</p>
+</body></html>
+"""
