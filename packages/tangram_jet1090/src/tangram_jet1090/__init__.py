@@ -1,0 +1,89 @@
+"""tangram_jet1090: live aircraft from a jet1090 Mode S decoder.
+
+jet1090 publishes decoded messages on Redis; this plugin keeps one state vector per
+aircraft, streams each browser the aircraft inside its viewport, stores trajectories
+(``GET /jet1090/data/{icao24}``) and can replay recordings, including a demo around
+Paris. See docs/jet1090.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import tangram
+
+from . import _running
+from .api import router
+from .cli import app as commands
+from .config import Jet1090Config
+from .runtime import Jet1090Runtime
+
+__all__ = ["Jet1090Config", "Jet1090Runtime", "plugin"]
+
+
+@asynccontextmanager
+async def lifespan(backend_state: tangram.BackendState) -> AsyncIterator[None]:
+    source = backend_state.config.source
+    runtime = Jet1090Runtime(
+        plugin.config, backend_state.redis_url, base_dir=source.parent if source else None
+    )
+    await runtime.open()
+    _running.current = runtime
+    try:
+        yield
+    finally:
+        _running.current = None
+        await runtime.close()
+
+
+plugin: tangram.Plugin[Jet1090Config] = tangram.Plugin(
+    frontend_path="dist-frontend",
+    routers=[router],
+    config_class=Jet1090Config,
+    lifespan=lifespan,
+    commands=commands,
+)
+
+
+def _runtime() -> Jet1090Runtime:
+    if _running.current is None:
+        raise tangram.PluginError("tangram_jet1090 services started before its lifespan")
+    return _running.current
+
+
+@plugin.register_service()
+async def ingest(backend_state: tangram.BackendState) -> None:
+    """Read the jet1090 channel and the browsers' streaming requests."""
+    await _runtime().feed.run()
+
+
+@plugin.register_service(priority=1)
+async def stream(backend_state: tangram.BackendState) -> None:
+    """Send every streaming browser its frame, every stream_interval_secs."""
+    await _runtime().stream_forever(backend_state.redis_client)
+
+
+@plugin.register_service(priority=1)
+async def history(backend_state: tangram.BackendState) -> None:
+    """Write trajectory points in batches and prune old ones."""
+    await _runtime().history_forever()
+    await asyncio.Event().wait()  # history disabled: nothing to do, nothing to restart
+
+
+@plugin.register_service(priority=2)
+async def aircraft_database(backend_state: tangram.BackendState) -> None:
+    """Download the BaseStation database in the background when configured, then
+    check once a day whether the cached copy has become older than allowed."""
+    while True:
+        await _runtime().aircraft_db_refresh(backend_state.http_client)
+        await asyncio.sleep(86400)
+
+
+@plugin.register_service(priority=3)
+async def replayer(backend_state: tangram.BackendState) -> None:
+    """Replay ``replay_file`` when configured (the demo)."""
+    await _runtime().replay_forever(backend_state.redis_client)
+    # A finished one-shot replay must not be restarted by the service supervisor.
+    await asyncio.Event().wait()

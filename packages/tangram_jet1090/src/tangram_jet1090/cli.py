@@ -1,0 +1,74 @@
+"""``tangram jet1090 ...`` commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import redis.asyncio as aioredis
+import typer
+
+import tangram
+
+from .config import DEMO_FILE, Jet1090Config
+from .replay import ReplayStats, replay
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Live aircraft from jet1090: replay recordings.", no_args_is_help=True)
+
+_PLUGIN = "tangram_jet1090"
+
+
+@app.command("replay")
+def replay_command(
+    file: Annotated[
+        Path,
+        typer.Argument(help='A .jsonl or .jsonl.gz recording of jet1090 messages, or "demo".'),
+    ],
+    speed: Annotated[float, typer.Option(help="Speed factor (2: twice as fast).")] = 1.0,
+    loop: Annotated[bool, typer.Option("--loop", help="Start again at the end.")] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="tangram.toml to read.")
+    ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option("--redis-url", help="Override core.redis_url from the configuration."),
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(help="Override jet1090_channel from the configuration."),
+    ] = None,
+) -> None:
+    """Publish a recording on Redis with timestamps shifted to now."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    settings = tangram.load_config(config)
+    plugin_config = Jet1090Config.model_validate(settings.plugins.get(_PLUGIN, {}))
+    url = redis_url or settings.core.redis_url
+    if not url or url == "embedded":
+        raise tangram.ConfigError(
+            f"core.redis_url is {url!r}; replay needs the Redis that tangram serve uses: "
+            "pass --redis-url redis://HOST:PORT or set core.redis_url",
+            source=settings.source_name,
+        )
+    path = DEMO_FILE if str(file) == "demo" else file
+    stats = ReplayStats()
+    try:
+        asyncio.run(
+            _replay(url, path, channel or plugin_config.jet1090_channel, speed, loop, stats)
+        )
+    except KeyboardInterrupt:
+        pass
+    typer.echo(f"published {stats.published} messages in {stats.rounds} round(s)")
+
+
+async def _replay(
+    url: str, path: Path, channel: str, speed: float, loop: bool, stats: ReplayStats
+) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        await replay(client, path, channel, speed=speed, loop=loop, stats=stats)
+    finally:
+        await client.aclose()

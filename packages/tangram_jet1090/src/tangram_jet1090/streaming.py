@@ -1,0 +1,197 @@
+"""Who is watching which part of the map, and what each of them gets every tick.
+
+Browsers announce themselves on the shared ``system`` topic (``join-streaming``,
+``leave-streaming``, ``bound-box``); the channel gateway adds lifecycle events
+(``phx_join``/``phx_leave``, no tokens) so that a browser that vanishes without saying
+goodbye stops being served. All handlers are synchronous: they run inside the feed
+reader's batch loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import OrderedDict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+__all__ = ["BoundingBox", "StreamClient", "StreamingClients", "frame_channel"]
+
+log = logging.getLogger(__name__)
+
+#: Membership ends for these reasons; "replaced" means a newer join of the same topic
+#: on the same socket took over, so the client is still there.
+_ENDING_REASONS = frozenset({"leave", "disconnect", "timeout", "slow", "closed", "error"})
+#: Boxes of departed clients kept so that a browser re-joining after a reconnect
+#: (phoenix.js re-joins by itself, without a new join-streaming) is served again.
+_DEPARTED_MEMORY = 1024
+
+
+def frame_channel(connection_id: str) -> str:
+    """Redis channel of the frames for one browser."""
+    return f"to:streaming-{connection_id}:new-jet1090-data"
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    north: float
+    east: float
+    south: float
+    west: float
+
+    def contains(self, lat: float, lon: float) -> bool:
+        if not self.south <= lat <= self.north:
+            return False
+        if self.west <= self.east:
+            return self.west <= lon <= self.east
+        # The box crosses the antimeridian: west is 170, east is -170.
+        return lon >= self.west or lon <= self.east
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> BoundingBox:
+        values = []
+        for key in ("northEastLat", "northEastLng", "southWestLat", "southWestLng"):
+            value = payload.get(key)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError(f"bound-box {key}={value!r} is not a number")
+            if not math.isfinite(value):
+                raise ValueError(f"bound-box {key}={value!r} is not finite")
+            values.append(float(value))
+        north, east, south, west = values
+        if north < south:
+            north, south = south, north
+        # Zoomed far out, map libraries report longitudes beyond +-180.
+        if east - west >= 360:
+            west, east = -180.0, 180.0
+        else:
+            west, east = _wrap(west), _wrap(east)
+        return cls(north=north, east=east, south=south, west=west)
+
+
+def _wrap(lon: float) -> float:
+    return (lon + 180.0) % 360.0 - 180.0 if not -180 <= lon <= 180 else lon
+
+
+@dataclass
+class StreamClient:
+    id: str
+    last_activity: float
+    box: BoundingBox | None = None
+    selected: frozenset[str] = field(default_factory=frozenset)
+
+
+class StreamingClients:
+    """The browsers to stream to, fed by ``from:system:*`` and lifecycle events."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, StreamClient] = {}
+        self._departed: OrderedDict[str, StreamClient] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.clients)
+
+    def handle(self, channel: str, payload: bytes, now: float) -> None:
+        """Dispatch one ``from:<topic>:<event>`` message."""
+        topic, _, event = channel.removeprefix("from:").rpartition(":")
+        try:
+            data = orjson.loads(payload) if payload else {}
+        except orjson.JSONDecodeError:
+            log.debug("ignoring non-JSON %s payload %r", channel, payload[:80])
+            return
+        if type(data) is not dict:
+            return
+        if topic == "system":
+            if event == "join-streaming":
+                self.join(_text(data.get("connectionId")), now)
+            elif event == "leave-streaming":
+                self.leave(_text(data.get("connectionId")))
+            elif event == "bound-box":
+                self.bound_box(data, now)
+            elif event == "phx_leave" and data.get("reason") in _ENDING_REASONS:
+                self.leave(_text(data.get("id")))
+        elif topic.startswith("streaming-"):
+            client_id = topic.removeprefix("streaming-")
+            if event == "phx_leave" and data.get("reason") in _ENDING_REASONS:
+                self.leave(client_id)
+            elif event == "phx_join":
+                self.rejoin(client_id, now)
+
+    def join(self, client_id: str, now: float) -> None:
+        if not client_id:
+            return
+        client = self.clients.get(client_id) or self._departed.pop(client_id, None)
+        if client is None:
+            client = StreamClient(id=client_id, last_activity=now)
+            log.info("streaming to %s", client_id)
+        client.last_activity = now
+        self.clients[client_id] = client
+
+    def rejoin(self, client_id: str, now: float) -> None:
+        """A browser joined ``streaming-<id>`` again: resume if it streamed before."""
+        if client_id in self._departed:
+            self.join(client_id, now)
+        elif client_id in self.clients:
+            self.clients[client_id].last_activity = now
+
+    def leave(self, client_id: str) -> None:
+        client = self.clients.pop(client_id, None)
+        if client is not None:
+            log.info("stopped streaming to %s", client_id)
+            self._departed[client_id] = client
+            while len(self._departed) > _DEPARTED_MEMORY:
+                self._departed.popitem(last=False)
+
+    def bound_box(self, data: dict[str, Any], now: float) -> None:
+        client_id = _text(data.get("connectionId"))
+        if not client_id:
+            return
+        try:
+            box = BoundingBox.from_payload(data)
+        except ValueError as exc:
+            log.debug("ignoring bound-box from %s: %s", client_id, exc)
+            return
+        self.join(client_id, now)
+        client = self.clients[client_id]
+        client.box = box
+        selected = data.get("selectedEntities") or []
+        if type(selected) is list:
+            client.selected = frozenset(
+                str(item["id"]).lower()
+                for item in selected
+                if type(item) is dict and item.get("id") is not None
+            )
+
+    def expire(self, now: float, timeout: float) -> list[str]:
+        """Drop clients silent for ``timeout`` seconds (lost leave events)."""
+        gone = [cid for cid, c in self.clients.items() if now - c.last_activity > timeout]
+        for client_id in gone:
+            self.leave(client_id)
+        return gone
+
+    def frames(self, records: Collection[dict[str, Any]], count: int) -> list[tuple[str, bytes]]:
+        """One encoded ``{"count", "aircraft"}`` frame per client."""
+        if not self.clients:
+            return []
+        located = [r for r in records if r["latitude"] is not None]
+        out = []
+        for client in self.clients.values():
+            box = client.box
+            if box is None:  # no viewport yet: everything
+                visible = located
+            else:
+                contains = box.contains
+                visible = [r for r in located if contains(r["latitude"], r["longitude"])]
+            if client.selected:
+                shown = {r["icao24"] for r in visible}
+                wanted = client.selected - shown
+                visible = visible + [r for r in records if r["icao24"] in wanted]
+            body = orjson.dumps({"count": count, "aircraft": visible})
+            out.append((frame_channel(client.id), body))
+        return out
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
