@@ -1,0 +1,163 @@
+"""Channel gateway benchmark: drive a gateway the way browsers do, print a table and JSON.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/channel_bench.py --target both
+    .venv/bin/python benchmarks/channel_bench.py --target tangram --quick
+
+Every target runs against its own private ``redis-server`` on a free loopback port,
+started and stopped here; nothing touches 127.0.0.1:6379. See ``docs/bench-channel.md``
+for the scenarios, the columns, and recorded results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gateways import start_gateway  # noqa: E402
+from scenarios import Scenario, run_scenario  # noqa: E402
+
+from tangram.testing import start_redis  # noqa: E402
+
+__all__ = ["main", "scenarios_from_args"]
+
+COLUMNS = [
+    ("scenario", "scenario", "{}"),
+    ("target", "target", "{}"),
+    ("clients", "clients", "{}"),
+    ("sent", "sent", "{}"),
+    ("expected", "expected", "{}"),
+    ("delivered", "delivered", "{}"),
+    ("lost", "lost", "{}"),
+    ("dup", "duplicates", "{}"),
+    ("dropped", "dropped_clients", "{}"),
+    ("p50 ms", "p50_ms", "{:.2f}"),
+    ("p99 ms", "p99_ms", "{:.2f}"),
+    ("max ms", "max_ms", "{:.1f}"),
+    ("msg/s", "throughput", "{:,.0f}"),
+    ("gw cpu s", "gateway_cpu_s", "{:.2f}"),
+    ("gw us/msg", "gateway_us_per_msg", "{:.1f}"),
+    ("redis cpu s", "redis_cpu_s", "{:.2f}"),
+    ("load cpu s", "loadgen_cpu_s", "{:.2f}"),
+]
+
+
+def scenarios_from_args(args: argparse.Namespace) -> list[Scenario]:
+    """The three standard scenarios, scaled by the command-line options."""
+    q = 10 if args.quick else 1  # --quick: a smoke run, ten times smaller
+    table = {
+        "fanout": Scenario(
+            "fanout", "fanout", max(1, args.clients // q), int(args.rate * args.duration / q),
+            args.rate, args.pad,
+        ),
+        "burst": Scenario(
+            "burst", "fanout", max(1, args.burst_clients // q), args.burst // q, 0, args.pad
+        ),
+        "ingress": Scenario(
+            "ingress", "ingress", max(1, args.clients // q),
+            int(args.ingress_rate * args.duration / q), args.ingress_rate,
+        ),
+    }  # fmt: skip
+    return [table[name] for name in args.scenarios]
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    def cell(row: dict[str, Any], key: str, fmt: str) -> str:
+        value = row.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "-"
+        return fmt.format(value)
+
+    cells = [[title for title, _, _ in COLUMNS]]
+    cells += [[cell(r, key, fmt) for _, key, fmt in COLUMNS] for r in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    lines = [" | ".join(c.rjust(w) for c, w in zip(line, widths)) for line in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+async def run_target(
+    target: str, scenarios: list[Scenario], settings: list[str], quiet: float
+) -> list[dict[str, Any]]:
+    rows = []
+    with start_redis() as redis:
+        assert redis.process is not None
+        redis_ps = psutil.Process(redis.process.pid)
+        gw = start_gateway(target, redis.url, settings)
+        try:
+            for sc in scenarios:
+                print(f"[{target}] {sc.name}: {sc}", file=sys.stderr, flush=True)
+                try:
+                    row = await run_scenario(gw, sc, redis.url, redis_ps, quiet)
+                except Exception as exc:  # one broken scenario must not hide the others
+                    row = {"target": target, "scenario": sc.name, "error": repr(exc)}
+                    print(f"[{target}] {sc.name} failed: {exc!r}", file=sys.stderr)
+                rows.append(row)
+                if not gw.alive():
+                    print(f"[{target}] gateway died:\n{gw.log_tail()}", file=sys.stderr)
+                    break
+        finally:
+            gw.stop()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--target", choices=["tangram", "rust", "both"], default="tangram")
+    p.add_argument(
+        "--scenarios", nargs="+", choices=["fanout", "burst", "ingress"],
+        default=["fanout", "burst", "ingress"],
+    )  # fmt: skip
+    p.add_argument("--clients", type=int, default=100, help="fan-out and ingress sockets")
+    p.add_argument("--rate", type=float, default=1000, help="fan-out publish rate, msg/s")
+    p.add_argument("--duration", type=float, default=10, help="fan-out and ingress seconds")
+    p.add_argument("--burst", type=int, default=20000, help="messages in the burst")
+    p.add_argument("--burst-clients", type=int, default=20)
+    p.add_argument("--ingress-rate", type=float, default=100, help="pushes/s per client")
+    p.add_argument("--pad", type=int, default=64, help="padding bytes in each payload")
+    p.add_argument("--quiet", type=float, default=3.0, help="drain: stop after s of silence")
+    p.add_argument("--quick", action="store_true", help="ten times smaller, for smoke runs")
+    p.add_argument(
+        "--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+        help="extra [channel] TOML line for our gateway, e.g. --set 'workers = 2'",
+    )  # fmt: skip
+    p.add_argument("--json", type=Path, help="also write the JSON results to this file")
+    args = p.parse_args(argv)
+
+    scenarios = scenarios_from_args(args)
+    targets = ["tangram", "rust"] if args.target == "both" else [args.target]
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a project dependency on Linux
+        runner = asyncio.run
+    rows: list[dict[str, Any]] = []
+    for target in targets:
+        rows += runner(run_target(target, scenarios, args.settings, args.quiet))
+    # Side by side: each scenario's rows next to each other.
+    order = {sc.name: i for i, sc in enumerate(scenarios)}
+    rows.sort(key=lambda r: (order.get(r["scenario"], 99), targets.index(r["target"])))
+    print(format_table(rows))
+    for r in rows:
+        if r.get("error") or r.get("close_reasons"):
+            print(f"note {r['target']}/{r['scenario']}: {r.get('error') or r['close_reasons']}")
+    text = json.dumps(rows, indent=1, sort_keys=True)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
