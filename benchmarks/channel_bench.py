@@ -22,12 +22,17 @@ from typing import Any
 
 import psutil
 
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - not available on Windows
+    uvloop = None  # type: ignore[assignment]
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gateways import start_gateway  # noqa: E402
-from scenarios import Scenario, run_scenario  # noqa: E402
+from gateways import start_gateway
+from scenarios import Scenario, run_scenario
 
-from tangram.testing import start_redis  # noqa: E402
+from tangram.testing import start_redis
 
 __all__ = ["main", "scenarios_from_args"]
 
@@ -81,7 +86,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     cells = [[title for title, _, _ in COLUMNS]]
     cells += [[cell(r, key, fmt) for _, key, fmt in COLUMNS] for r in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    lines = [" | ".join(c.rjust(w) for c, w in zip(line, widths)) for line in cells]
+    lines = [" | ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -136,15 +141,11 @@ def main(argv: list[str] | None = None) -> int:
 
     scenarios = scenarios_from_args(args)
     targets = ["tangram", "rust"] if args.target == "both" else [args.target]
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:  # pragma: no cover - uvloop is a project dependency on Linux
-        runner = asyncio.run
     rows: list[dict[str, Any]] = []
     for target in targets:
-        rows += runner(run_target(target, scenarios, args.settings, args.quiet))
+        # uvloop (a project dependency on Linux) makes the load generator cheaper.
+        coro = run_target(target, scenarios, args.settings, args.quiet)
+        rows += uvloop.run(coro) if uvloop is not None else asyncio.run(coro)
     # Side by side: each scenario's rows next to each other.
     order = {sc.name: i for i, sc in enumerate(scenarios)}
     rows.sort(key=lambda r: (order.get(r["scenario"], 99), targets.index(r["target"])))

@@ -106,9 +106,7 @@ def ensure_rust_venv() -> Path:
     RUST_VENV.parent.mkdir(parents=True, exist_ok=True)
     # The wheel is built for CPython 3.11; prefer the interpreter running us.
     subprocess.run([sys.executable, "-m", "venv", str(RUST_VENV)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", RUST_PACKAGE], check=True
-    )
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", RUST_PACKAGE], check=True)
     subprocess.run(probe, check=True)
     return python
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from typing import Any
 
@@ -77,7 +76,7 @@ def publish(url: str, channel: str, count: int, rate: float, pad_bytes: int, bat
 
 def subscribe(url: str, channel: str, clients: int, per_client: int, quiet_secs: float) -> None:
     client = redis.Redis.from_url(url)
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
     pubsub.subscribe(channel)
     while pubsub.get_message(timeout=1.0) is None and not pubsub.subscribed:
         pass
@@ -154,4 +153,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

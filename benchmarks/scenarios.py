@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import psutil
-
 from gateways import Gateway, cpu_seconds
 from wsload import BenchClient
 

@@ -108,7 +108,7 @@ class BenchClient(asyncio.Protocol):
         # uvloop's transports are not asyncio.Transport subclasses; same interface.
         self.transport = transport  # type: ignore[assignment]
         key = "dGFuZ3JhbS1iZW5jaC1rZXk="  # any 16-byte base64 value is valid
-        self.transport.write(
+        transport.write(  # type: ignore[attr-defined]
             (
                 f"GET /websocket?vsn=2.0.0&userToken={self.token} HTTP/1.1\r\n"
                 f"Host: {self.host}:{self.port}\r\nUpgrade: websocket\r\n"
