@@ -1,0 +1,38 @@
+/** Which base map to show: the configured one, the built-in one or a common online one. */
+import type { StyleSpecification } from "maplibre-gl";
+import { OFFLINE, ONLINE_CHOICES, offlineStyle, resolveStyleUrl, type BaseMapChoice } from "./basemap";
+import type { Manifest } from "./manifest";
+import type { Shell } from "./plugins";
+
+const STORAGE_KEY = "tangram.basemap";
+
+export function baseMapChoices(manifest: Manifest): BaseMapChoice[] {
+  const configured = manifest.map.style
+    ? [{ id: "configured", label: "Configured style", style: resolveStyleUrl(manifest.map.style) }]
+    : [];
+  return [...configured, OFFLINE, ...ONLINE_CHOICES];
+}
+
+export function savedChoice(manifest: Manifest): BaseMapChoice {
+  const choices = baseMapChoices(manifest);
+  let saved: string | null = null;
+  try {
+    saved = window.localStorage.getItem(STORAGE_KEY);
+  } catch {
+    // storage disabled: fall back to the default
+  }
+  return choices.find((choice) => choice.id === saved) ?? choices[0];
+}
+
+export function styleOf(choice: BaseMapChoice): Promise<StyleSpecification | string> {
+  return choice.style === null ? offlineStyle() : Promise.resolve(choice.style);
+}
+
+export async function switchBaseMap(shell: Shell, choice: BaseMapChoice): Promise<void> {
+  try {
+    window.localStorage.setItem(STORAGE_KEY, choice.id);
+  } catch {
+    // not fatal: the choice just is not remembered
+  }
+  shell.mapHost.setBaseStyle(await styleOf(choice));
+}

@@ -1,0 +1,76 @@
+/**
+ * Boot sequence: manifest, then the map and the channel in parallel, then plugins.
+ * Plugins are installed once the map object exists (its style may still be loading)
+ * and the connection id is known, so `api.map.map` and `api.realtime.connectionId` are
+ * usable from `install()`.
+ */
+import "maplibre-gl/dist/maplibre-gl.css";
+import "./style.css";
+import type { ErrorEvent as MapErrorEvent, Map as MaplibreMap } from "maplibre-gl";
+import { createApp } from "vue";
+import App from "./components/App.vue";
+import { OFFLINE } from "./core/basemap";
+import { savedChoice, styleOf, switchBaseMap } from "./core/baseMapChoice";
+import { publishBoundBox } from "./core/boundBox";
+import { fetchManifest, type Manifest } from "./core/manifest";
+import { MapHost } from "./core/mapHost";
+import { reportError, reportWarning } from "./core/notices";
+import { loadPlugins, teardownPlugins, type Shell } from "./core/plugins";
+import { RealtimeClient } from "./core/realtime";
+import { SHELL } from "./core/shell";
+import { createStateStore } from "./core/state";
+
+declare global {
+  interface Window {
+    /** Debug handle (also used by the browser tests). */
+    tangram?: { shell: Shell; map: MaplibreMap; ready: boolean };
+  }
+}
+
+function fallBackWhenStyleFails(shell: Shell, map: MaplibreMap): void {
+  map.on("error", (event: MapErrorEvent) => {
+    const error = event.error as Error & { url?: string; status?: number };
+    const styleFailed = !map.isStyleLoaded() && error.url !== undefined && !/\/\d+\/\d+\/\d+/.test(error.url);
+    if (styleFailed) {
+      reportWarning("base map", `style ${error.url} could not be loaded (${error.message}); using the offline map`);
+      void switchBaseMap(shell, OFFLINE);
+    } else {
+      console.warn("[tangram] map:", error.message);
+    }
+  });
+}
+
+async function boot(): Promise<void> {
+  let manifest: Manifest;
+  try {
+    manifest = await fetchManifest();
+  } catch (error) {
+    document.body.textContent = `tangram: cannot start, ${String(error)}`;
+    console.error("[tangram] manifest:", error);
+    return;
+  }
+  const realtime = new RealtimeClient(manifest.channel?.url ?? null);
+  const realtimeStarted = realtime.start();
+  const mapHost = new MapHost();
+  const state = createStateStore();
+  const app = createApp(App);
+  const shell: Shell = { app, manifest, realtime, mapHost, state };
+  app.provide(SHELL, shell);
+  app.config.errorHandler = (error, _instance, info) => reportError("web app", `${String(error)} (${info})`, error);
+  app.mount("#app");
+
+  const container = document.getElementById("tangram-map");
+  if (!container) throw new Error("the shell template has no #tangram-map element");
+  const style = await styleOf(savedChoice(manifest));
+  const map = mapHost.create(container, style, [manifest.map.center_lon, manifest.map.center_lat], manifest.map.zoom);
+  fallBackWhenStyleFails(shell, map);
+  window.tangram = { shell, map, ready: false };
+
+  await realtimeStarted;
+  publishBoundBox(map, state, realtime);
+  await loadPlugins(shell);
+  window.tangram.ready = true;
+  window.addEventListener("pagehide", teardownPlugins);
+}
+
+void boot();

@@ -1,0 +1,40 @@
+// Vendor entry: maplibre-gl ships a UMD bundle, so its names are re-exported one by one
+// (a plugin may write `import maplibregl from "maplibre-gl"` or `import { Popup } ...`).
+import maplibregl from "maplibre-gl";
+
+export default maplibregl;
+export const {
+  Map,
+  Marker,
+  Popup,
+  LngLat,
+  LngLatBounds,
+  MercatorCoordinate,
+  Point,
+  Evented,
+  NavigationControl,
+  GeolocateControl,
+  AttributionControl,
+  LogoControl,
+  ScaleControl,
+  FullscreenControl,
+  TerrainControl,
+  GlobeControl,
+  BoxZoomHandler,
+  ScrollZoomHandler,
+  addProtocol,
+  removeProtocol,
+  getVersion,
+  setRTLTextPlugin,
+  getRTLTextPluginStatus,
+  prewarm,
+  clearPrewarmedResources,
+  getWorkerCount,
+  setWorkerCount,
+  getMaxParallelImageRequests,
+  setMaxParallelImageRequests,
+  getWorkerUrl,
+  setWorkerUrl,
+  addSourceType,
+  importScriptInWorkers,
+} = maplibregl;

@@ -1,0 +1,2 @@
+// Vendor entry: the single Vue runtime shared by the shell and all plugins.
+export * from "vue";
