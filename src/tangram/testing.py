@@ -34,6 +34,7 @@ __all__ = [
     "TangramProcess",
     "free_port",
     "redis_server",
+    "run_cli",
     "start_redis",
     "tangram_server",
     "wait_for",
@@ -62,6 +63,20 @@ def wait_for(
             last_exc = exc
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s (last error: {last_exc!r})")
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``tangram ARGS`` in a subprocess (wide terminal, captured output)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tangram", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def _redis_binary() -> str:

@@ -1,0 +1,3 @@
+"""An entry point that points at something other than a tangram.Plugin."""
+
+plugin = {"routers": []}

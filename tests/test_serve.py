@@ -1,0 +1,193 @@
+"""End to end: a real `tangram serve` process, real Redis, real HTTP."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+import redis
+
+from tangram.testing import RedisServer, TangramProcess, free_port, run_cli, wait_for
+
+Serve = Callable[..., TangramProcess]
+NO_CHANNEL = "[channel]\nenabled = false\n"
+
+
+def guide_config(redis_url: str) -> str:
+    return f"""
+    [core]
+    redis_url = "{redis_url}"
+    plugins = ["my_tangram_plugin"]
+    {NO_CHANNEL}
+    """
+
+
+def test_guide_plugin_works_verbatim(redis_server: RedisServer, tangram_server: Serve) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    status = client.pubsub()
+    status.subscribe("my-plugin:status")
+    served = tangram_server(guide_config(redis_server.url))
+
+    # The endpoint, and its listing in the OpenAPI schema behind /docs.
+    assert httpx.get(f"{served.url}/my-plugin/").json() == {
+        "message": "Hello from my custom plugin!"
+    }
+    assert "/my-plugin/" in httpx.get(f"{served.url}/openapi.json").json()["paths"]
+    assert "swagger" in httpx.get(f"{served.url}/docs").text.lower()
+
+    # The periodic publisher.
+    deadline = time.monotonic() + 15
+    received = None
+    while time.monotonic() < deadline and received is None:
+        received = status.get_message(ignore_subscribe_messages=True, timeout=0.5)
+    assert received is not None and received["data"] == b"alive"
+
+    # The Subscriber service, which prints what it receives.
+    def command_seen(n: int) -> bool:
+        client.publish("from:system:my-plugin-command", f"command-{n}")
+        return (
+            f"Command #{n} received on `from:system:my-plugin-command`: command-{n}" in served.log()
+        )
+
+    wait_for(lambda: command_seen(1), timeout=10, interval=0.3)
+
+    # ... keeps receiving after Redis restarts.
+    redis_server.restart(downtime=0.5)
+    client = redis.Redis.from_url(redis_server.url)
+    wait_for(
+        lambda: "Command #2 received" in served.log() or command_seen(2), timeout=20, interval=0.3
+    )
+    assert "resubscribed to from:system:my-plugin-command" in served.log()
+
+    started = time.monotonic()
+    assert served.stop() == 0
+    assert time.monotonic() - started < 5
+
+
+def test_broken_plugins_and_crashing_service_do_not_take_the_server_down(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    served = tangram_server(
+        f"""
+        [core]
+        redis_url = "{redis_server.url}"
+        plugins = ["broken_import", "not_a_plugin", "not_installed_at_all", "crashy", "configured"]
+        {NO_CHANNEL}
+        [plugins.configured]
+        greeting = "hi "
+        repeat = 2
+        """
+    )
+    client = redis.Redis.from_url(redis_server.url)
+    assert httpx.get(f"{served.url}/crashy/").json() == {"status": "still serving"}
+    # The crashing service is restarted (with backoff) while its sibling keeps running.
+    wait_for(lambda: int(client.get("crashy:runs") or 0) >= 2, timeout=10)
+    beats = int(client.get("crashy:heartbeats") or 0)
+    wait_for(lambda: int(client.get("crashy:heartbeats") or 0) > beats + 2, timeout=5)
+    log = served.log()
+    assert "RuntimeError: this service crashes on purpose" in log
+    assert "service tangram_test_plugins.crashy.crash (plugin crashy) crashed; restarting" in log
+    assert "plugin 'broken_import' (distribution 'tangram-test-plugins') failed to load" in log
+    assert "is a dict, expected a tangram.Plugin instance" in log
+    assert "'not_installed_at_all' is enabled but no installed distribution provides it" in log
+
+    # Typed config, lifespan, plain-function service and InjectBackendState all work.
+    answer = httpx.get(f"{served.url}/configured/").json()
+    assert answer["greeting"] == "hi hi "
+    assert answer["lifespan"] == ["enter"]
+    assert answer["plugins"] == ["configured", "crashy"]
+    assert answer["redis_url"] == redis_server.url
+    assert client.get("configured:lifespan") == b"entered"
+    wait_for(lambda: int(client.get("configured:sync-ticks") or 0) >= 3, timeout=5)
+    assert served.stop() == 0
+
+
+def test_embedded_redis_starts_and_leaves_nothing_behind(tangram_server: Serve) -> None:
+    served = tangram_server(f'[core]\nredis_url = "embedded"\nplugins = ["crashy"]\n{NO_CHANNEL}')
+    match = re.search(r"can use (redis://127\.0\.0\.1:(\d+)/0)", served.log())
+    assert match, served.log()
+    url, port = match.group(1), int(match.group(2))
+    client = redis.Redis.from_url(url)
+    wait_for(lambda: int(client.get("crashy:heartbeats") or 0) > 0, timeout=10)
+    children = psutil.Process(served.process.pid).children(recursive=True)
+    (server_proc,) = [p for p in children if "redis" in p.name() or "valkey" in p.name()]
+    workdir = Path(server_proc.cwd()) if server_proc.cwd() != "/" else None
+    client.close()
+
+    assert served.stop() == 0
+    assert not psutil.pid_exists(server_proc.pid) or server_proc.status() == psutil.STATUS_ZOMBIE
+    assert not any(c.laddr.port == port for c in psutil.net_connections() if c.laddr)
+    if workdir is not None:
+        assert not workdir.exists()
+
+
+def test_embedded_redis_dies_with_a_killed_server(tangram_server: Serve) -> None:
+    served = tangram_server(f'[core]\nredis_url = "embedded"\n{NO_CHANNEL}')
+    children = psutil.Process(served.process.pid).children(recursive=True)
+    (server_proc,) = [p for p in children if "redis" in p.name() or "valkey" in p.name()]
+    served.process.send_signal(signal.SIGKILL)
+    served.process.wait()
+    wait_for(lambda: not server_proc.is_running() or server_proc.status() == psutil.STATUS_ZOMBIE)
+
+
+def test_unreachable_redis_is_reported_and_retried(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    url = redis_server.url
+    redis_server.stop()
+    served = tangram_server(f'[core]\nredis_url = "{url}"\nplugins = ["crashy"]\n{NO_CHANNEL}')
+    assert httpx.get(f"{served.url}/crashy/").status_code == 200
+    wait_for(lambda: f"Redis at {url} is not reachable" in served.log(), timeout=10)
+    redis_server.start()
+    client = redis.Redis.from_url(url)
+    wait_for(lambda: int(client.get("crashy:heartbeats") or 0) > 0, timeout=15)
+    assert "is reachable now" in served.log()
+
+
+def test_bad_config_is_one_line_error_without_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "tangram.toml"
+    path.write_text('[server]\nport = "abc"\n')
+    result = run_cli("serve", "--config", str(path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and str(path) in lines[0]
+    assert "server.port = 'abc'" in lines[0]
+
+
+def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        path = tmp_path / "tangram.toml"
+        path.write_text(
+            f'[server]\nport = {port}\n[core]\nredis_url = "redis://127.0.0.1:{free_port()}"\n'
+        )
+        result = run_cli("serve", "--config", str(path))
+    assert result.returncode == 1
+    assert f"[server] 127.0.0.1:{port} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signals_stop_everything_quickly(
+    redis_server: RedisServer, tangram_server: Serve, signum: int
+) -> None:
+    served = tangram_server(guide_config(redis_server.url))
+    time.sleep(0.5)
+    started = time.monotonic()
+    served.process.send_signal(signum)
+    served.process.wait(timeout=10)
+    assert time.monotonic() - started < 5
+    assert served.process.returncode == 0
+    assert "shutting down" in served.log()
