@@ -69,7 +69,6 @@ async def stream(backend_state: tangram.BackendState) -> None:
 async def history(backend_state: tangram.BackendState) -> None:
     """Write trajectory points in batches and prune old ones."""
     await _runtime().history_forever()
-    await asyncio.Event().wait()  # history disabled: nothing to do, nothing to restart
 
 
 @plugin.register_service(priority=2)
@@ -85,5 +84,3 @@ async def aircraft_database(backend_state: tangram.BackendState) -> None:
 async def replayer(backend_state: tangram.BackendState) -> None:
     """Replay ``replay_file`` when configured (the demo)."""
     await _runtime().replay_forever(backend_state.redis_client)
-    # A finished one-shot replay must not be restarted by the service supervisor.
-    await asyncio.Event().wait()
