@@ -1,0 +1,105 @@
+"""The plugin inside a real ``tangram serve``, fed by ``tangram jet1090 replay``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import redis
+
+from tangram.testing import RedisServer, TangramProcess, wait_for
+
+
+def _config(redis_url: str, history: Path) -> str:
+    return f"""
+[core]
+redis_url = "{redis_url}"
+plugins = ["tangram_jet1090"]
+
+[channel]
+enabled = false
+port = {{channel_port}}
+
+[plugins.tangram_jet1090]
+history_path = "{history}"
+history_sample_secs = 0
+aircraft_db_cache = "{history.parent / "none.sqb"}"
+"""
+
+
+def test_replay_cli_feeds_serve_and_history_survives_restart(
+    redis_server: RedisServer,
+    tangram_server: Callable[..., TangramProcess],
+    afr_slice: Callable[[float, float], Path],
+    tmp_path: Path,
+) -> None:
+    config = _config(redis_server.url, tmp_path / "history.sqlite")
+    served = tangram_server(config)
+    wait_for(lambda: httpx.get(f"{served.url}/jet1090/stats").status_code == 200, timeout=10)
+    recording = afr_slice(900, 1200)
+
+    replayer = subprocess.run(
+        [sys.executable, "-m", "tangram", "jet1090", "replay", str(recording), "--speed", "100",
+         "--config", str(served.config_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert replayer.returncode == 0, replayer.stderr
+    assert "published" in replayer.stdout
+
+    live = httpx.get(f"{served.url}/jet1090/aircraft").json()
+    assert live["count"] == 1
+    (aircraft,) = live["aircraft"]
+    assert aircraft["icao24"] == "393322" and aircraft["callsign"] == "AFR34ZG"
+    stats = httpx.get(f"{served.url}/jet1090/stats").json()
+    assert stats["applied"] == stats["received"] > 1000 and stats["malformed"] == 0
+
+    track = httpx.get(f"{served.url}/jet1090/data/393322").json()
+    assert len(track) > 50
+    assert [p["timestamp"] for p in track] == sorted(p["timestamp"] for p in track)
+    assert all(48.5 < p["latitude"] < 49.5 for p in track)
+    bad = httpx.get(f"{served.url}/jet1090/data/not-an-icao")
+    assert bad.status_code == 422 and "6 hexadecimal digits" in bad.text
+
+    assert served.stop() == 0
+    again = tangram_server(config)
+    after = httpx.get(f"{again.url}/jet1090/data/393322").json()
+    assert after == track
+
+
+def test_serve_replays_a_configured_file_and_streams_it(
+    redis_server: RedisServer,
+    tangram_server: Callable[..., TangramProcess],
+    afr_slice: Callable[[float, float], Path],
+    tmp_path: Path,
+) -> None:
+    recording = afr_slice(0, 600)  # taxi at CDG
+    config = _config(redis_server.url, tmp_path / "history.sqlite") + (
+        f'replay_file = "{recording}"\nreplay_speed = 20\nreplay_loop = true\n'
+    )
+    served = tangram_server(config)
+    client = redis.Redis.from_url(redis_server.url)
+    pubsub = client.pubsub()
+    pubsub.subscribe("to:streaming-tab1:new-jet1090-data")
+    box = (
+        b'{"connectionId":"tab1","northEastLat":49.1,"northEastLng":2.7,'
+        b'"southWestLat":48.9,"southWestLng":2.4}'
+    )
+    client.publish("from:system:bound-box", box)
+    frames: list[Any] = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not any(f["aircraft"] for f in frames):
+        message = pubsub.get_message(timeout=1.0)
+        if message and message["type"] == "message":
+            frames.append(orjson.loads(message["data"]))
+    assert any(a["icao24"] == "393322" for f in frames for a in f["aircraft"]), served.log()
+    # the browser closes its tab: the gateway reports the leave, frames stop
+    client.publish("from:system:phx_leave", b'{"id":"tab1","topic":"system","reason":"disconnect"}')
+    wait_for(lambda: httpx.get(f"{served.url}/jet1090/stats").json()["streaming_clients"] == [])
+    pubsub.close()
+    client.close()
