@@ -42,7 +42,11 @@ class FrameError(ValueError):
     so that the client can still get an error reply on the right channel."""
 
     def __init__(
-        self, message: str, *, join_ref: str | None = None, ref: str | None = None,
+        self,
+        message: str,
+        *,
+        join_ref: str | None = None,
+        ref: str | None = None,
         topic: str | None = None,
     ) -> None:
         super().__init__(message)
@@ -127,7 +131,9 @@ def decode_text_frame(text: str) -> TextFrame:
     safe_ref = ref if isinstance(ref, str) else None
     if not refs_ok:
         raise FrameError(
-            "join_ref and ref must be strings or null", join_ref=safe_join, ref=safe_ref,
+            "join_ref and ref must be strings or null",
+            join_ref=safe_join,
+            ref=safe_ref,
             topic=topic,
         )
     if not isinstance(event, str):
@@ -179,8 +185,19 @@ def encode_message(
 ) -> bytes:
     """The text of ``[join_ref, ref, topic, event, payload]``; ``payload`` is JSON bytes."""
     return b"".join(
-        (b"[", _json_str(join_ref), b",", _json_str(ref), b",", _json_str(topic), b",",
-         _json_str(event), b",", payload, b"]")
+        (
+            b"[",
+            _json_str(join_ref),
+            b",",
+            _json_str(ref),
+            b",",
+            _json_str(topic),
+            b",",
+            _json_str(event),
+            b",",
+            payload,
+            b"]",
+        )
     )
 
 
@@ -191,9 +208,10 @@ def _is_json(payload: bytes) -> bool:
     except orjson.JSONDecodeError:
         pass
     # orjson refuses integers beyond 64 bits, which are still valid JSON; the standard
-    # library settles it, refusing NaN/Infinity, which browsers' JSON.parse rejects.
+    # library settles it (on UTF-8 text only: given bytes it would also try UTF-16),
+    # refusing NaN/Infinity, which browsers' JSON.parse rejects.
     try:
-        json.loads(payload, parse_constant=_no_constants)
+        json.loads(payload.decode("utf-8"), parse_constant=_no_constants)
         return True
     except (ValueError, RecursionError):
         return False

@@ -1,0 +1,93 @@
+"""``python -m tangram.channel``: run one gateway process in the foreground.
+
+Stops cleanly on SIGINT/SIGTERM. Used by :class:`~tangram.channel.ChannelProcess`
+(which passes the configuration in ``$TANGRAM_CHANNEL_CONFIG_JSON``) and by hand::
+
+    python -m tangram.channel --redis-url redis://127.0.0.1:6379/0 --port 2347
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import logging
+import os
+import signal
+import sys
+
+from ..config import TangramConfig, load_config
+from ..errors import TangramError
+from .process import CONFIG_ENV, FAILED, PARENT_ENV, READY
+from .server import Gateway
+
+
+def _die_with_parent() -> None:
+    # No orphans: if the parent (tangram serve) dies, even by SIGKILL, so do we.
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    with_prctl = ctypes.CDLL(None, use_errno=True)
+    with_prctl.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(parent):
+        sys.exit(0)
+
+
+def _config(args: argparse.Namespace) -> TangramConfig:
+    raw = os.environ.get(CONFIG_ENV)
+    config = TangramConfig.model_validate_json(raw) if raw else load_config(args.config)
+    if args.host is not None:
+        config.channel.host = args.host
+    if args.port is not None:
+        config.channel.port = args.port
+    return config
+
+
+async def _serve(config: TangramConfig, redis_url: str, reuse_port: bool) -> None:
+    gateway = Gateway(config, redis_url, reuse_port=reuse_port)
+    try:
+        await gateway.start()
+    except TangramError as exc:
+        print(FAILED, exc, flush=True)
+        raise SystemExit(1) from None
+    print(READY, gateway.port, flush=True)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nobody reads our stdout any more
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logging.getLogger("tangram.channel").info("stopping the channel gateway")
+    await gateway.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tangram.channel", description=__doc__)
+    parser.add_argument("--redis-url", required=True, help="e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--config", help="tangram.toml (default: $TANGRAM_CONFIG, ./tangram.toml)")
+    parser.add_argument("--host", help="overrides [channel] host")
+    parser.add_argument("--port", type=int, help="overrides [channel] port")
+    parser.add_argument("--reuse-port", action=argparse.BooleanOptionalAction, default=None,
+                        help="share the port with other workers (SO_REUSEPORT)")
+    args = parser.parse_args(argv)
+    _die_with_parent()
+    try:
+        config = _config(args)
+    except TangramError as exc:
+        print(FAILED, exc, flush=True)
+        raise SystemExit(2) from None
+    logging.basicConfig(
+        level=config.core.log_level, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s channel[%(process)d] %(name)s: %(message)s",
+    )
+    reuse = args.reuse_port if args.reuse_port is not None else config.channel.workers > 1
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        asyncio.run(_serve(config, args.redis_url, reuse))
+    else:
+        uvloop.run(_serve(config, args.redis_url, reuse))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,364 @@
+"""One client connection: HTTP (h11) until it upgrades, then a WebSocket.
+
+Framing is websockets' sans-I/O ``ServerProtocol`` (no extensions, so no
+permessage-deflate); the Phoenix logic is :class:`~tangram.channel.phoenix.Session`.
+Everything the gateway needs from a connection is synchronous, so a joined socket
+costs no task: broadcasts are queued by the hub and written once per Redis batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+import h11
+from websockets.datastructures import Headers
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from .http import MAX_BODY_BYTES, handle_http
+from .phoenix import Action, Close, Join, Leave, Publish, Send, Session
+from .wire import OP_TEXT, ws_frame
+
+if TYPE_CHECKING:
+    from .server import Gateway
+
+__all__ = ["CLOSE_IDLE", "CLOSE_SLOW", "CLOSE_VERSION", "Connection"]
+
+log = logging.getLogger(__name__)
+
+#: Close codes (any server-initiated close makes phoenix.js reconnect).
+CLOSE_SLOW = 4008
+CLOSE_IDLE = 4009
+CLOSE_VERSION = 1008
+CLOSE_SHUTDOWN = 1001
+#: After our close frame, how long the peer has to complete the close handshake.
+CLOSE_GRACE_SECS = 5.0
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, gateway: Gateway) -> None:
+        self.gw = gateway
+        self.transport: asyncio.Transport | None = None
+        self.http: h11.Connection | None = h11.Connection(h11.SERVER)
+        self.ws: ServerProtocol | None = None
+        self.session: Session | None = None
+        self.last_seen = time.monotonic()
+        self.over_since: float | None = None  # when the write buffer went over the limit
+        self.closing = False
+        self._outbox: list[bytes] = []
+        self._busy = False  # a join is waiting on Redis: hold later frames back
+        self._backlog: deque[tuple[bool, bytes]] = deque()
+        self._fragments: list[bytes] = []
+        self._fragment_text = False
+        self._body = bytearray()
+        self._request: h11.Request | None = None
+        self._abort_timer: asyncio.TimerHandle | None = None
+
+    # -- asyncio.Protocol -------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        limit = self.gw.config.max_buffer_bytes
+        transport.set_write_buffer_limits(high=limit, low=limit // 2)
+        self.gw.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_seen = time.monotonic()
+        if self.ws is not None:
+            self._ws_data(data)
+        elif self.http is not None:
+            self._http_data(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gw.connections.discard(self)
+        if self._abort_timer is not None:
+            self._abort_timer.cancel()
+        if not self.closing:
+            self.closing = True
+            self._end_session("disconnect")
+
+    def pause_writing(self) -> None:
+        # The write buffer passed [channel] max_buffer_bytes.
+        self.over_since = time.monotonic()
+        self.check_slow()
+
+    def resume_writing(self) -> None:
+        self.over_since = None
+
+    # -- HTTP -------------------------------------------------------------------------
+
+    def _http_data(self, data: bytes) -> None:
+        conn = self.http
+        assert conn is not None
+        conn.receive_data(data)
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                self._http_fail(exc.error_status_hint, f"bad HTTP request: {exc}")
+                return
+            if event is h11.NEED_DATA:
+                return
+            if isinstance(event, h11.Request):
+                self._request, self._body = event, bytearray()
+            elif isinstance(event, h11.Data):
+                self._body += event.data
+                if len(self._body) > MAX_BODY_BYTES:
+                    self._http_fail(413, f"request body over {MAX_BODY_BYTES} bytes")
+                    return
+            elif isinstance(event, h11.EndOfMessage):
+                if not self._is_upgrade():
+                    self._answer_http()
+                    if conn.our_state is h11.MUST_CLOSE or self.transport is None:
+                        return
+                    if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+                        conn.start_next_cycle()
+            elif event is h11.PAUSED:
+                if self._is_upgrade():
+                    self._upgrade(conn.trailing_data[0])
+                return
+            elif isinstance(event, h11.ConnectionClosed):
+                self._close_transport()
+                return
+
+    def _is_upgrade(self) -> bool:
+        req = self._request
+        return req is not None and any(
+            name == b"upgrade" and value.lower() == b"websocket" for name, value in req.headers
+        )
+
+    def _headers(self) -> dict[str, str]:
+        assert self._request is not None
+        return {k.decode().lower(): v.decode("latin-1") for k, v in self._request.headers}
+
+    def _answer_http(self) -> None:
+        req = self._request
+        assert req is not None and self.http is not None
+        path = urlsplit(req.target.decode("latin-1")).path
+        gw = self.gw
+        response = handle_http(
+            req.method.decode(), path, self._headers(), bytes(self._body), policy=gw.origins,
+            issuer=gw.issuer, api_key=gw.config.token_api_key, stats=gw.stats,
+        )
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        try:
+            out = self.http.send(h11.Response(status_code=response.status, headers=headers))
+            out += self.http.send(h11.Data(data=response.body)) or b""
+            out += self.http.send(h11.EndOfMessage()) or b""
+        except h11.LocalProtocolError:
+            self._close_transport()
+            return
+        if self.transport is not None:
+            self.transport.write(out or b"")
+
+    def _http_fail(self, status: int, message: str) -> None:
+        body = json.dumps({"error": message}).encode()
+        head = (f"HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+        if self.transport is not None:
+            self.transport.write(head + body)
+        self._close_transport()
+
+    def _upgrade(self, rest: bytes) -> None:
+        req = self._request
+        assert req is not None and self.transport is not None
+        target = req.target.decode("latin-1")
+        headers = self._headers()
+        url = urlsplit(target)
+        if url.path != "/websocket":
+            self._http_fail(404, f"no WebSocket at {url.path!r}; use /websocket")
+            return
+        origin = headers.get("origin")
+        if not self.gw.origins.allows(origin):
+            log.warning("refused a WebSocket from origin %r (not in the allow-list)", origin)
+            self._http_fail(403, f"origin {origin!r} is not allowed; add it to [channel]"
+                            " allowed_origins")
+            return
+        handshake = ServerProtocol()
+        request = Request(target, Headers([(k.decode(), v.decode("latin-1"))
+                                           for k, v in req.headers]))
+        response = handshake.accept(request)
+        self.transport.write(response.serialize())
+        if response.status_code != 101:
+            self._close_transport()
+            return
+        self.http = None
+        self.ws = ServerProtocol(state=State.OPEN, max_size=self.gw.config.max_frame_bytes)
+        query = parse_qs(url.query)
+        user_token = query.get("userToken", [None])[0]
+        vsn = query.get("vsn", ["2.0.0"])[0]
+        self.session = Session(self.gw.issuer.check, self.gw.new_phx_ref, user_token)
+        self.gw.stats["connections"] += 1
+        if vsn.split(".")[0] != "2":
+            self.close(CLOSE_VERSION, f"unsupported vsn {vsn[:20]!r}; this server speaks 2.x")
+            return
+        if rest:
+            self._ws_data(rest)
+
+    # -- WebSocket --------------------------------------------------------------------
+
+    def _ws_data(self, data: bytes) -> None:
+        ws = self.ws
+        assert ws is not None
+        ws.receive_data(data)
+        for frame in ws.events_received():
+            if not isinstance(frame, Frame):
+                continue
+            opcode, payload = frame.opcode, bytes(frame.data)
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+                if frame.fin:
+                    self._message(opcode is Opcode.TEXT, payload)
+                else:
+                    self._fragments, self._fragment_text = [payload], opcode is Opcode.TEXT
+            elif opcode is Opcode.CONT:
+                self._fragments.append(payload)
+                if frame.fin:
+                    data, self._fragments = b"".join(self._fragments), []
+                    self._message(self._fragment_text, data)
+        self._pump()
+
+    def _pump(self) -> None:
+        """Write what websockets produced (pongs, close frames); end TCP when it says so."""
+        ws, transport = self.ws, self.transport
+        if ws is None or transport is None:
+            return
+        for out in ws.data_to_send():
+            if out:
+                transport.write(out)
+            else:
+                self._close_transport()
+                return
+        if ws.state is State.CLOSING or ws.state is State.CLOSED:
+            if not self.closing:
+                self.closing = True
+                code = ws.close_rcvd.code if ws.close_rcvd else None
+                reason = "disconnect"
+                if code == 1009 or (ws.close_sent and ws.close_sent.code == 1009):
+                    reason = "oversize"
+                self._end_session(reason)
+            self._arm_abort()
+
+    def _message(self, is_text: bool, data: bytes) -> None:
+        if self.closing:
+            return
+        if self._busy:
+            self._backlog.append((is_text, data))
+            return
+        session = self.session
+        assert session is not None
+        if is_text:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.close(1007, "text frame is not valid UTF-8")
+                return
+            self._run(session.receive_text(text))
+        else:
+            self._run(session.receive_binary(data))
+
+    def _run(self, actions: list[Action]) -> None:
+        gw = self.gw
+        for action in actions:
+            if isinstance(action, Send):
+                self.send_text(action.text)
+            elif isinstance(action, Publish):
+                published = gw.commands.send("PUBLISH", action.channel, action.payload)
+                answer = action.ok if published else action.unavailable
+                if answer is not None:
+                    self.send_text(answer)
+            elif isinstance(action, Leave):
+                gw.leave(self, action.membership, action.reason)
+            elif isinstance(action, Join):
+                self._busy = True
+                gw.spawn(self._join(action))
+            elif isinstance(action, Close):
+                self.close(action.code, action.reason)
+
+    async def _join(self, action: Join) -> None:
+        try:
+            await self.gw.join(self, action)
+        finally:
+            self._busy = False
+        while self._backlog and not self._busy and not self.closing:
+            is_text, data = self._backlog.popleft()
+            self._message(is_text, data)
+        self._pump()
+
+    # -- output -----------------------------------------------------------------------
+
+    def send_text(self, text: bytes) -> None:
+        if not self.closing and self.transport is not None:
+            self.transport.write(ws_frame(OP_TEXT, text))
+            if self.over_since is not None:
+                self.check_slow()
+
+    def queue(self, frame: bytes) -> bool:
+        outbox = self._outbox
+        outbox.append(frame)
+        return len(outbox) == 1
+
+    def flush(self) -> None:
+        outbox = self._outbox
+        if not outbox or self.closing or self.transport is None:
+            outbox.clear()
+            return
+        self._outbox = []
+        self.transport.write(outbox[0] if len(outbox) == 1 else b"".join(outbox))
+        if self.over_since is not None:
+            self.check_slow()
+
+    def check_slow(self) -> None:
+        """Close a client that cannot keep up: buffered bytes over the hard bound
+        (4 x max_buffer_bytes), or over max_buffer_bytes for longer than the grace."""
+        if self.closing or self.over_since is None or self.transport is None:
+            return
+        size = self.transport.get_write_buffer_size()
+        limit = self.gw.config.max_buffer_bytes
+        if size <= limit:
+            return
+        if size > 4 * limit or time.monotonic() - self.over_since > self.gw.slow_grace_secs:
+            self.gw.stats["slow_closes"] += 1
+            log.warning("closing a slow client: %d bytes waiting (limit %d)", size, limit)
+            self.close(CLOSE_SLOW, "slow client: outgoing buffer limit exceeded", "slow")
+
+    def close(self, code: int, reason: str, leave_reason: str = "disconnect") -> None:
+        """Server-initiated close: end memberships now, send the close frame."""
+        if self.closing:
+            return
+        self.closing = True
+        self._outbox.clear()
+        self._backlog.clear()
+        self._end_session(leave_reason)
+        if self.ws is not None and self.ws.state is State.OPEN:
+            self.ws.send_close(code, reason[:120])
+            self._pump()
+        self._arm_abort()
+
+    def _end_session(self, reason: str) -> None:
+        if self.session is not None:
+            for action in self.session.close(reason):
+                if isinstance(action, Leave):
+                    self.gw.leave(self, action.membership, action.reason)
+
+    def _arm_abort(self) -> None:
+        if self._abort_timer is None and self.transport is not None:
+            loop = asyncio.get_running_loop()
+            self._abort_timer = loop.call_later(CLOSE_GRACE_SECS, self._close_transport, True)
+
+    def _close_transport(self, abort: bool = False) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing() and not abort:
+            return
+        if abort:
+            transport.abort()
+        else:
+            transport.close()

@@ -1,0 +1,110 @@
+"""Routing Redis messages to joined sockets: one pub/sub connection per process.
+
+Each topic with local members has one ``PSUBSCRIBE to:<topic>:*``. A message on
+``to:<topic>:<event>`` (split at the *last* colon) goes to the members of exactly
+that topic, once: when several patterns match one channel (members of ``weather``
+and of ``weather:wind``), only the pattern built from the channel's own topic
+delivers it. The frame is encoded once and the same bytes are queued on every
+member; queues are flushed (one write per socket) when Redis's read batch ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from .resp import PubSubClient
+from .wire import FrameError, encode_broadcast
+
+__all__ = ["PERMANENT", "Hub", "Member", "pattern_for"]
+
+log = logging.getLogger(__name__)
+
+#: Topics subscribed for the whole life of the process.
+PERMANENT = ("system", "admin")
+
+
+class Member(Protocol):
+    def queue(self, frame: bytes) -> bool: ...
+    def flush(self) -> None: ...
+
+
+def pattern_for(topic: str) -> bytes:
+    return f"to:{topic}:*".encode()
+
+
+class Hub:
+    """Topic memberships of this process and the fan-out of Redis messages."""
+
+    def __init__(self, redis_url: str, stats: dict[str, int]) -> None:
+        self.stats = stats
+        self.topics: dict[str, set[Member]] = {}
+        # Same sets, keyed by the subscription pattern that delivers them.
+        self._by_pattern: dict[bytes, set[Member]] = {}
+        self._dirty: list[Member] = []
+        self.pubsub = PubSubClient(redis_url, self._on_message, self._flush)
+
+    async def start(self, timeout: float) -> None:
+        for topic in PERMANENT:
+            self.pubsub.psubscribe(pattern_for(topic))
+        await self.pubsub.start(timeout)
+
+    async def stop(self) -> None:
+        await self.pubsub.stop()
+
+    def subscribe(self, topic: str) -> asyncio.Future[None]:
+        """Resolves once Redis confirmed the topic's pattern (at once if it already had)."""
+        return self.pubsub.psubscribe(pattern_for(topic))
+
+    def add(self, topic: str, member: Member) -> bool:
+        """Add ``member``; True when it is the topic's first local member."""
+        members = self.topics.get(topic)
+        first = members is None
+        if members is None:
+            members = self.topics[topic] = set()
+            self._by_pattern[pattern_for(topic)] = members
+        members.add(member)
+        return first
+
+    def remove(self, topic: str, member: Member) -> bool:
+        """Remove ``member``; True when the topic has no local member left."""
+        members = self.topics.get(topic)
+        if members is None:
+            return False
+        members.discard(member)
+        if members:
+            return False
+        del self.topics[topic]
+        pattern = pattern_for(topic)
+        del self._by_pattern[pattern]
+        if topic not in PERMANENT:
+            self.pubsub.punsubscribe(pattern)
+        return True
+
+    def _on_message(self, pattern: bytes, channel: bytes, payload: bytes) -> None:
+        members = self._by_pattern.get(pattern)
+        if not members:
+            return
+        head, sep, event = channel.rpartition(b":")
+        # pattern is b"to:<topic>:*": deliver only through the channel's own topic.
+        if not sep or head != pattern[:-2]:
+            return
+        topic = head[3:].decode("utf-8", "replace")
+        try:
+            frame = encode_broadcast(topic, event.decode("utf-8", "replace"), payload)
+        except FrameError as exc:
+            log.warning("dropped a message on %r: %s", channel, exc)
+            self.stats["dropped_unencodable"] += 1
+            return
+        self.stats["redis_messages"] += 1
+        self.stats["delivered"] += len(members)
+        dirty = self._dirty
+        for member in members:
+            if member.queue(frame):  # True: first frame since the last flush
+                dirty.append(member)
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for member in dirty:
+            member.flush()

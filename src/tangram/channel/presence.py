@@ -1,0 +1,152 @@
+"""Presence shared by every gateway process on one Redis.
+
+Layout in Redis:
+
+- ``tangram:presence:<topic>``: hash ``phx_ref -> {"id": ..., "meta": {...}}``, one
+  field per join anywhere;
+- ``tangram:channel:instance:<instance>:refs``: hash ``phx_ref -> topic`` of the joins
+  held by one gateway process, so that its entries can be removed when it dies;
+- ``tangram:channel:instance:<instance>:alive``: a key with a short TTL, refreshed
+  while the process lives; ``tangram:channel:instances`` lists the instances.
+
+Diffs are published to ``to:<topic>:presence_diff``, so they reach the members on
+every instance through the normal routing. When an instance's liveness key expires,
+the survivors remove its entries and publish the leaves; ``HDEL`` decides which
+survivor publishes, so each leave is announced once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from .phoenix import Membership
+from .resp import CommandClient, RedisDown
+
+__all__ = ["INSTANCES", "Presence", "presence_state"]
+
+log = logging.getLogger(__name__)
+
+INSTANCES = "tangram:channel:instances"
+
+
+def _topic_key(topic: str) -> str:
+    return f"tangram:presence:{topic}"
+
+
+def _instance_key(instance: str, what: str) -> str:
+    return f"tangram:channel:instance:{instance}:{what}"
+
+
+def presence_state(entries: Iterable[bytes]) -> dict[str, dict[str, list[Any]]]:
+    """phoenix.js ``presence_state`` from stored entries: ``{id: {"metas": [...]}}``."""
+    state: dict[str, dict[str, list[Any]]] = {}
+    for raw in entries:
+        entry = json.loads(raw)
+        state.setdefault(entry["id"], {"metas": []})["metas"].append(entry["meta"])
+    return state
+
+
+def _diff(client_id: str, meta: dict[str, Any], *, join: bool) -> bytes:
+    one = {client_id: {"metas": [meta]}}
+    return json.dumps({"joins": one if join else {}, "leaves": {} if join else one}).encode()
+
+
+class Presence:
+    """Tracks this process's joins in Redis and reaps those of dead processes."""
+
+    def __init__(self, commands: CommandClient, instance: str, ttl_secs: float = 3.0) -> None:
+        self.commands = commands
+        self.instance = instance
+        self.ttl_ms = int(ttl_secs * 1000)
+        self._local: dict[str, tuple[str, bytes]] = {}  # phx_ref -> (topic, entry)
+
+    async def track(self, m: Membership) -> dict[str, dict[str, list[Any]]]:
+        """Record ``m`` and return the topic's full state (``m`` included)."""
+        meta = {"phx_ref": m.phx_ref, "online_at": int(time.time() * 1000)}
+        entry = json.dumps({"id": m.client_id, "meta": meta}).encode()
+        self._local[m.phx_ref] = (m.topic, entry)
+        self.commands.send("HSET", _instance_key(self.instance, "refs"), m.phx_ref, m.topic)
+        self.commands.send("HSET", _topic_key(m.topic), m.phx_ref, entry)
+        flat = await self.commands.execute("HGETALL", _topic_key(m.topic))
+        return presence_state(flat[1::2])
+
+    def announce_join(self, m: Membership) -> None:
+        """Tell every member (on every instance) that ``m`` joined."""
+        local = self._local.get(m.phx_ref)
+        if local is not None:
+            meta = json.loads(local[1])["meta"]
+            self.commands.send("PUBLISH", f"to:{m.topic}:presence_diff",
+                               _diff(m.client_id, meta, join=True))
+
+    def untrack(self, m: Membership) -> None:
+        local = self._local.pop(m.phx_ref, None)
+        if local is None:
+            return
+        meta = json.loads(local[1])["meta"]
+        self.commands.send("HDEL", _topic_key(m.topic), m.phx_ref)
+        self.commands.send("HDEL", _instance_key(self.instance, "refs"), m.phx_ref)
+        self.commands.send("PUBLISH", f"to:{m.topic}:presence_diff",
+                           _diff(m.client_id, meta, join=False))
+
+    def heartbeat(self) -> None:
+        """Refresh this instance's liveness (alive key first, then the listing)."""
+        self.commands.send("SET", _instance_key(self.instance, "alive"), "1", "PX", self.ttl_ms)
+        self.commands.send("SADD", INSTANCES, self.instance)
+
+    def restore(self) -> None:
+        """Re-record this process's joins (after Redis lost its data, e.g. a restart)."""
+        self.heartbeat()
+        for ref, (topic, entry) in self._local.items():
+            self.commands.send("HSET", _instance_key(self.instance, "refs"), ref, topic)
+            self.commands.send("HSET", _topic_key(topic), ref, entry)
+
+    async def leave(self) -> None:
+        """Clean shutdown: remove every local entry and announce the leaves."""
+        for ref, (topic, entry) in list(self._local.items()):
+            parsed = json.loads(entry)
+            m = Membership(topic, "", parsed["id"], ref)
+            self.untrack(m)
+        self.commands.send("DEL", _instance_key(self.instance, "refs"))
+        self.commands.send("DEL", _instance_key(self.instance, "alive"))
+        await self.commands.execute("SREM", INSTANCES, self.instance)
+
+    async def reap(self) -> list[tuple[str, str]]:
+        """Remove the entries of instances whose liveness expired; returns the
+        ``(topic, client id)`` leaves this process announced."""
+        reaped: list[tuple[str, str]] = []
+        try:
+            for raw in await self.commands.execute("SMEMBERS", INSTANCES):
+                other = raw.decode()
+                if other == self.instance:
+                    continue
+                if await self.commands.execute("EXISTS", _instance_key(other, "alive")):
+                    continue
+                reaped += await self._reap_instance(other)
+        except RedisDown:
+            pass
+        return reaped
+
+    async def _reap_instance(self, other: str) -> list[tuple[str, str]]:
+        refs_key = _instance_key(other, "refs")
+        flat = await self.commands.execute("HGETALL", refs_key)
+        reaped: list[tuple[str, str]] = []
+        for ref, topic_raw in zip(flat[::2], flat[1::2], strict=True):
+            topic = topic_raw.decode()
+            entry = await self.commands.execute("HGET", _topic_key(topic), ref)
+            removed = await self.commands.execute("HDEL", _topic_key(topic), ref)
+            if not removed or entry is None:
+                continue  # another survivor got there first
+            parsed = json.loads(entry)
+            self.commands.send("PUBLISH", f"to:{topic}:presence_diff",
+                               _diff(parsed["id"], parsed["meta"], join=False))
+            reaped.append((topic, parsed["id"]))
+        self.commands.send("DEL", refs_key)
+        self.commands.send("SREM", INSTANCES, other)
+        if reaped:
+            log.warning("gateway instance %s stopped answering; removed its %d presence"
+                        " entries", other, len(reaped))
+        return reaped

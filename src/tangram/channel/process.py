@@ -1,0 +1,115 @@
+"""Running the gateway in its own process(es), isolated from plugins.
+
+``tangram serve`` uses :class:`ChannelProcess`; each worker is ``python -m
+tangram.channel`` on uvloop. With ``[channel] workers > 1`` the workers share the
+port through ``SO_REUSEPORT`` and coordinate through Redis (presence, secret).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from urllib.parse import urlsplit
+
+from ..config import TangramConfig
+from ..errors import ChannelError
+
+__all__ = ["CONFIG_ENV", "PARENT_ENV", "ChannelProcess", "public_url"]
+
+#: The whole configuration as JSON (kept out of argv: it may hold secrets).
+CONFIG_ENV = "TANGRAM_CHANNEL_CONFIG_JSON"
+PARENT_ENV = "TANGRAM_CHANNEL_PARENT_PID"
+READY = "TANGRAM-CHANNEL-READY"
+FAILED = "TANGRAM-CHANNEL-ERROR"
+
+
+def public_url(config: TangramConfig) -> str:
+    """Where browsers reach the channel: ``[channel] public_url``, else
+    ``http://host:port`` with a wildcard bind address shown as ``localhost``."""
+    channel = config.channel
+    if channel.public_url:
+        return channel.public_url.rstrip("/")
+    host = channel.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{channel.port}"
+
+
+def _pick_port(host: str) -> int:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ChannelProcess:
+    """The gateway worker processes: ``await start()``, ``await stop()``."""
+
+    def __init__(self, config: TangramConfig, redis_url: str) -> None:
+        self.config = config
+        self.redis_url = redis_url
+        self.processes: list[asyncio.subprocess.Process] = []
+        self.port = config.channel.port
+
+    @property
+    def url(self) -> str:
+        return f"http://{urlsplit(public_url(self.config)).hostname}:{self.port}"
+
+    async def start(self, timeout: float = 30.0) -> None:
+        """Start the workers; return once all listen (raises ChannelError otherwise)."""
+        channel = self.config.channel
+        config = self.config.model_copy(deep=True)
+        if channel.workers > 1 and channel.port == 0:
+            config.channel.port = _pick_port(channel.host)
+        env = {**os.environ, CONFIG_ENV: config.model_dump_json(), PARENT_ENV: str(os.getpid())}
+        try:
+            for _ in range(channel.workers):
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "tangram.channel", "--redis-url", self.redis_url,
+                    "--reuse-port" if channel.workers > 1 else "--no-reuse-port",
+                    stdout=asyncio.subprocess.PIPE, env=env,
+                )
+                self.processes.append(proc)
+                self.port = await asyncio.wait_for(self._wait_ready(proc), timeout)
+        except asyncio.TimeoutError:
+            await self.stop()
+            raise ChannelError(f"the channel gateway did not start within {timeout:g} s") from None
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _wait_ready(self, proc: asyncio.subprocess.Process) -> int:
+        assert proc.stdout is not None
+        while True:
+            line = (await proc.stdout.readline()).decode(errors="replace").strip()
+            if not line:
+                code = await proc.wait()
+                raise ChannelError(f"the channel gateway exited with code {code} at start-up")
+            if line.startswith(READY):
+                return int(line.split()[1])
+            if line.startswith(FAILED):
+                await proc.wait()
+                raise ChannelError(line[len(FAILED):].strip())
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM every worker, SIGKILL those still alive after ``timeout`` s."""
+        procs, self.processes = self.processes, []
+        for proc in procs:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                await asyncio.wait_for(proc.wait(), timeout)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
