@@ -46,6 +46,7 @@ COLUMNS = [
     ("lost", "lost", "{}"),
     ("dup", "duplicates", "{}"),
     ("dropped", "dropped_clients", "{}"),
+    ("deaf", "deaf_clients", "{}"),
     ("p50 ms", "p50_ms", "{:.2f}"),
     ("p99 ms", "p99_ms", "{:.2f}"),
     ("max ms", "max_ms", "{:.1f}"),

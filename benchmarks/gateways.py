@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +133,10 @@ def start_gateway(name: str, redis_url: str, channel_settings: list[str] | None 
     ``[channel]`` table (for example ``workers = 2``); the Rust gateway has no such knobs.
     """
     port = free_port()
-    log = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".log")[1])
+    # Logs stay under the git-ignored .bench/ for post-mortems (upstream logs its lag there).
+    log = ROOT / ".bench" / "logs" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"{name} gateway log: {log}", file=sys.stderr)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if name == "tangram":
         config = log.with_suffix(".toml")

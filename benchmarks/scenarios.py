@@ -18,7 +18,9 @@ from typing import Any
 
 import httpx
 import psutil
+import redis.asyncio as aioredis
 from gateways import Gateway, cpu_seconds
+from redisload import payload
 from wsload import BenchClient
 
 __all__ = ["Scenario", "percentiles", "run_scenario"]
@@ -115,7 +117,8 @@ async def _drain(clients: list[BenchClient], per_client: int, quiet: float) -> N
 async def _fanout(gw: Gateway, sc: Scenario, redis_url: str, quiet: float) -> dict[str, Any]:
     topic = f"bench-{sc.name}"
     latencies: array[int] = array("q")
-    clients = await _connect(gw, topic, sc.clients, sc.messages, latencies)
+    # One extra sequence number for the liveness probe sent after the drain.
+    clients = await _connect(gw, topic, sc.clients, sc.messages + 1, latencies)
     beat = asyncio.create_task(_heartbeats(clients))
     await asyncio.sleep(0.5)  # upstream subscribes its relays asynchronously after the reply
     return await _measure_fanout(gw, sc, redis_url, quiet, topic, latencies, clients, beat)
@@ -143,8 +146,11 @@ async def _measure_fanout(
     await _drain(clients, sc.messages, quiet)
     gw_cpu = gw.cpu() - gw_cpu0
     own = _own_cpu() - own0
-    beat.cancel()
     delivered = sum(c.received for c in clients)
+    n_latencies = len(latencies)
+    deaf = await _probe(clients, redis_url, f"to:{topic}:m", sc.messages)
+    del latencies[n_latencies:]
+    beat.cancel()
     dropped = [c for c in clients if c.closed_early]
     last_ns = max((c.last_ns for c in clients), default=0)
     window_s = (last_ns - published["first_ns"]) / 1e9 if last_ns else 0.0
@@ -159,12 +165,34 @@ async def _measure_fanout(
         "lost": published["published"] * sc.clients - delivered,
         "duplicates": sum(c.duplicates for c in clients),
         "dropped_clients": len(dropped),
+        "deaf_clients": deaf,
         "close_reasons": sorted({c.close_reason for c in dropped}),
         **percentiles(latencies),
         "throughput": delivered / window_s if window_s > 0 else 0.0,
         "gateway_cpu_s": gw_cpu,
         "loadgen_cpu_s": own,
     }
+
+
+async def _probe(clients: list[BenchClient], redis_url: str, channel: str, seq: int) -> int:
+    """Clients still connected that do not receive a message published after the run.
+
+    Such a socket is "joined but deaf": the failure the contract forbids, and what
+    upstream's relay does after it lags (defect D12 in the upstream notes).
+    """
+    client = aioredis.from_url(redis_url)
+    try:
+        await client.publish(channel, payload(seq, b"probe"))
+    finally:
+        await client.aclose()
+    alive = [c for c in clients if not c.closed_early]
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and not all(c.seen[seq] for c in alive):
+        await asyncio.sleep(0.05)
+    for c in alive:
+        if c.seen[seq]:
+            c.received -= 1  # the probe is not part of the measured run
+    return sum(1 for c in alive if not c.seen[seq])
 
 
 async def _ingress(gw: Gateway, sc: Scenario, redis_url: str, quiet: float) -> dict[str, Any]:
