@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
 import vue from "@vitejs/plugin-vue";
 import { defineConfig } from "vite";
-import { importMap } from "./build/import-map";
+import { importMap } from "./vite/import-map";
 
-/** Entry name -> bare specifier that plugins import (see build/import-map.ts). */
+/** Entry name -> bare specifier that plugins import (see vite/import-map.ts). */
 const VENDOR: Record<string, string> = {
   "vendor-vue": "vue",
   "vendor-maplibre-gl": "maplibre-gl",
