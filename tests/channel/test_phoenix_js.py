@@ -122,8 +122,11 @@ async def test_phoenix_js_client_end_to_end(
     try:
         rc, steps, stderr = await _run_node(channel_gateway, redis_server.url)
         seen: list[tuple[bytes, bytes]] = []
-        while msg := await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0):
-            seen.append((msg["channel"], msg["data"]))
+        # Not ignore_subscribe_messages: it turns the psubscribe confirmation into None,
+        # which would end this loop before the first real message.
+        while (msg := await pubsub.get_message(timeout=1.0)) is not None:
+            if msg["type"] == "pmessage":
+                seen.append((msg["channel"], msg["data"]))
     finally:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
         await watcher.aclose()

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qs, urlsplit
 
 import h11
@@ -65,7 +65,8 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports do not subclass asyncio.Transport, but implement it.
+        transport = cast(asyncio.Transport, transport)
         self.transport = transport
         limit = self.gw.config.max_buffer_bytes
         transport.set_write_buffer_limits(high=limit, low=limit // 2)
