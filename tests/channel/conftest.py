@@ -1,0 +1,147 @@
+"""Fixtures for the gateway tests: in-process gateways on a private Redis, and a
+minimal Phoenix v2 client over a real WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from websockets.asyncio.client import ClientConnection, connect
+
+from tangram.channel.server import Gateway
+from tangram.config import TangramConfig
+from tangram.testing import RedisServer
+
+GatewayFactory = Callable[..., Awaitable[Gateway]]
+
+
+class Phx:
+    """A raw Phoenix v2 client: literal frames in, parsed frames out."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self._ref = 0
+
+    def next_ref(self) -> str:
+        self._ref += 1
+        return str(self._ref)
+
+    async def send(self, frame: Any) -> None:
+        await self.ws.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame))
+
+    async def recv(self, timeout: float = 5.0) -> Any:
+        data = await asyncio.wait_for(self.ws.recv(), timeout)
+        return json.loads(data) if isinstance(data, str) else data
+
+    async def recv_raw(self, timeout: float = 5.0) -> str | bytes:
+        return await asyncio.wait_for(self.ws.recv(), timeout)
+
+    async def expect(self, event: str, topic: str | None = None, timeout: float = 5.0) -> Any:
+        """The next frame with this event (and topic), skipping others."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = await self.recv(max(0.01, deadline - loop.time()))
+            if isinstance(frame, list) and frame[3] == event and topic in (None, frame[2]):
+                return frame
+
+    async def join(self, topic: str, token: str | None) -> Any:
+        ref = self.next_ref()
+        payload = {"token": token} if token is not None else {}
+        await self.send([ref, ref, topic, "phx_join", payload])
+        return await self.expect("phx_reply", topic)
+
+
+async def mint(base: str, channel: str, client_id: str | None = None) -> str:
+    body: dict[str, str] = {"channel": channel}
+    if client_id is not None:
+        body["id"] = client_id
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{base}/token", json=body)
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    return token
+
+
+def http_base(gateway: Gateway) -> str:
+    return f"http://127.0.0.1:{gateway.port}"
+
+
+def ws_url(gateway: Gateway, query: str = "vsn=2.0.0") -> str:
+    return f"ws://127.0.0.1:{gateway.port}/websocket?{query}"
+
+
+@pytest.fixture
+async def gateway_factory(redis_server: RedisServer) -> AsyncIterator[GatewayFactory]:
+    """``await gateway_factory(**channel_settings)``: a started in-process gateway."""
+    started: list[Gateway] = []
+
+    async def factory(**channel: Any) -> Gateway:
+        config = TangramConfig()
+        config.channel.port = 0
+        for key, value in channel.items():
+            setattr(config.channel, key, value)
+        gateway = Gateway(config, redis_server.url)
+        await gateway.start()
+        started.append(gateway)
+        return gateway
+
+    yield factory
+    for gateway in started:
+        await gateway.stop()
+
+
+@pytest.fixture
+async def gateway(gateway_factory: GatewayFactory) -> Gateway:
+    return await gateway_factory()
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def client(gateway: Gateway) -> AsyncIterator[Phx]:
+    async with connect(ws_url(gateway), compression=None) as ws:
+        yield Phx(ws)
+
+
+class Watcher:
+    """Everything published to ``from:*`` (what plugins see)."""
+
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+        self.seen: list[tuple[str, bytes]] = []
+
+    async def collect(self, until: Callable[[list[tuple[str, bytes]]], bool],
+                      timeout: float = 5.0) -> list[tuple[str, bytes]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not until(self.seen):
+            if loop.time() > deadline:
+                raise AssertionError(f"not seen within {timeout} s: {self.seen}")
+            msg = await self.pubsub.get_message(timeout=0.1)
+            if msg is not None and msg["type"] == "pmessage":
+                self.seen.append((msg["channel"].decode(), msg["data"]))
+        return self.seen
+
+    def on(self, channel: str) -> list[bytes]:
+        return [data for name, data in self.seen if name == channel]
+
+
+@pytest.fixture
+async def watcher(redis_client: aioredis.Redis) -> AsyncIterator[Watcher]:
+    pubsub = redis_client.pubsub()
+    await pubsub.psubscribe("from:*", "to:admin:*")
+    await pubsub.get_message(timeout=1)
+    await pubsub.get_message(timeout=1)
+    yield Watcher(pubsub)
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
