@@ -26,7 +26,7 @@ __all__ = ["Gateway", "cpu_seconds", "ensure_rust_venv", "start_gateway"]
 ROOT = Path(__file__).resolve().parent.parent
 RUST_VENV = ROOT / ".bench" / "venv-tangram-core"
 RUST_PACKAGE = "tangram-core==0.6.0"
-JWT_SECRET = "bench-secret-not-for-production"
+JWT_SECRET = "bench-secret-for-loopback-only-0123456789"  # >= 32 bytes for HS256
 
 # Only the channel service of tangram-core, as its own backend.run_channel_service does it.
 RUST_LAUNCHER = """

@@ -80,7 +80,7 @@ async def _connect(
             await asyncio.wait_for(proto.upgraded, 10)
             proto.join()
             if not await asyncio.wait_for(proto.joined, 10):
-                raise RuntimeError(f"client {i}: join of {topic!r} refused")
+                raise RuntimeError(f"client {i}: join of {topic!r} failed ({proto.close_reason})")
             return proto
 
     return list(await asyncio.gather(*(one(i) for i in range(n))))

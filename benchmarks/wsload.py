@@ -14,6 +14,7 @@ payloads (the upstream Rust gateway sorts keys) byte for byte.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -107,7 +108,7 @@ class BenchClient(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses; same interface.
         self.transport = transport  # type: ignore[assignment]
-        key = "dGFuZ3JhbS1iZW5jaC1rZXk="  # any 16-byte base64 value is valid
+        key = base64.b64encode(os.urandom(16)).decode()  # RFC 6455: 16 random bytes
         transport.write(  # type: ignore[attr-defined]
             (
                 f"GET /websocket?vsn=2.0.0&userToken={self.token} HTTP/1.1\r\n"
@@ -121,9 +122,12 @@ class BenchClient(asyncio.Protocol):
         self.closed_early = True
         if not self.close_reason:
             self.close_reason = repr(exc) if exc else "eof"
-        for fut in (self.upgraded, self.joined):
-            if not fut.done():
-                fut.set_exception(ConnectionError(f"client {self.index}: {self.close_reason}"))
+        if not self.upgraded.done():
+            self.upgraded.set_exception(
+                ConnectionError(f"client {self.index}: {self.close_reason}")
+            )
+        if not self.joined.done():
+            self.joined.set_result(False)  # the caller reports close_reason
 
     # -- sending -----------------------------------------------------------------------
     def send_json(self, message: list[object]) -> None:
@@ -219,6 +223,8 @@ class BenchClient(asyncio.Protocol):
         ok = b'"status":"ok"' in frame
         if frame.startswith(self._join_prefix) and not self.joined.done():
             self.joined.set_result(ok)
+        elif frame.startswith(b"[null,"):
+            pass  # heartbeat replies are not push acknowledgements
         elif ok:
             self.replies_ok += 1
         else:
