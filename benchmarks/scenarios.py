@@ -243,6 +243,7 @@ async def _ingress(gw: Gateway, sc: Scenario, redis_url: str, quiet: float) -> d
         "lost": expected - seen["received"],
         "duplicates": seen["duplicates"],
         "push_acks": sum(c.replies_ok for c in clients),
+        "max_ms_by_second": seen["max_ms_by_second"],
         "dropped_clients": len(dropped),
         "close_reasons": sorted({c.close_reason for c in dropped}),
         **percentiles(seen["latencies"]),
