@@ -52,6 +52,8 @@ class Connection(asyncio.Protocol):
         self.session: Session | None = None
         self.last_seen = time.monotonic()
         self.over_since: float | None = None  # when the write buffer went over the limit
+        self.written = 0  # bytes handed to the transport, to measure what the peer drains
+        self._drained_mark = 0
         self.closing = False
         self._outbox: list[bytes] = []
         self._busy = False  # a join is waiting on Redis: hold later frames back
@@ -88,8 +90,9 @@ class Connection(asyncio.Protocol):
             self._end_session("disconnect")
 
     def pause_writing(self) -> None:
-        # The write buffer passed [channel] max_buffer_bytes.
+        # The write buffer passed [channel] max_buffer_bytes: start a drain window.
         self.over_since = time.monotonic()
+        self._drained_mark = self._drained()
         self.check_slow()
 
     def resume_writing(self) -> None:
@@ -160,6 +163,7 @@ class Connection(asyncio.Protocol):
             return
         if self.transport is not None:
             self.transport.write(out or b"")
+            self.written += len(out or b"")
 
     def _http_fail(self, status: int, message: str) -> None:
         body = json.dumps({"error": message}).encode()
@@ -235,6 +239,7 @@ class Connection(asyncio.Protocol):
         for out in ws.data_to_send():
             if out:
                 transport.write(out)
+                self.written += len(out)
             else:
                 self._close_transport()
                 return
@@ -298,7 +303,9 @@ class Connection(asyncio.Protocol):
 
     def send_text(self, text: bytes) -> None:
         if not self.closing and self.transport is not None:
-            self.transport.write(ws_frame(OP_TEXT, text))
+            frame = ws_frame(OP_TEXT, text)
+            self.transport.write(frame)
+            self.written += len(frame)
             if self.over_since is not None:
                 self.check_slow()
 
@@ -313,22 +320,39 @@ class Connection(asyncio.Protocol):
             outbox.clear()
             return
         self._outbox = []
-        self.transport.write(outbox[0] if len(outbox) == 1 else b"".join(outbox))
+        data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+        self.transport.write(data)
+        self.written += len(data)
         if self.over_since is not None:
             self.check_slow()
 
+    def _drained(self) -> int:
+        """Bytes the peer has taken so far (written minus still buffered)."""
+        assert self.transport is not None
+        return self.written - self.transport.get_write_buffer_size()
+
     def check_slow(self) -> None:
-        """Close a client that cannot keep up: buffered bytes over the hard bound
-        (4 x max_buffer_bytes), or over max_buffer_bytes for longer than the grace."""
+        """The slow-client policy, checked while the buffer is over max_buffer_bytes.
+
+        Closed with 4008: a peer that took less than max_buffer_bytes during a whole
+        grace window (it stopped reading), or whose buffer passes 8 x max_buffer_bytes
+        (the memory bound). A peer that reads, but lags behind a burst, keeps
+        receiving everything."""
         if self.closing or self.over_since is None or self.transport is None:
             return
         size = self.transport.get_write_buffer_size()
         limit = self.gw.config.max_buffer_bytes
         if size <= limit:
             return
-        if size > 4 * limit or time.monotonic() - self.over_since > self.gw.slow_grace_secs:
+        stalled = False
+        if time.monotonic() - self.over_since > self.gw.slow_grace_secs:
+            drained = self._drained()
+            stalled = drained - self._drained_mark < limit
+            self.over_since, self._drained_mark = time.monotonic(), drained
+        if stalled or size > 8 * limit:
             self.gw.stats["slow_closes"] += 1
-            log.warning("closing a slow client: %d bytes waiting (limit %d)", size, limit)
+            log.warning("closing a slow client: %d bytes waiting (limit %d, %s)", size, limit,
+                        "not reading" if stalled else "over 8 x the limit")
             self.close(CLOSE_SLOW, "slow client: outgoing buffer limit exceeded", "slow")
 
     def close(self, code: int, reason: str, leave_reason: str = "disconnect") -> None:

@@ -72,13 +72,15 @@ class ChannelProcess:
         env = {**os.environ, CONFIG_ENV: config.model_dump_json(), PARENT_ENV: str(os.getpid())}
         try:
             for _ in range(channel.workers):
-                proc = await asyncio.create_subprocess_exec(
+                self.processes.append(await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "tangram.channel", "--redis-url", self.redis_url,
                     "--reuse-port" if channel.workers > 1 else "--no-reuse-port",
                     stdout=asyncio.subprocess.PIPE, env=env,
-                )
-                self.processes.append(proc)
-                self.port = await asyncio.wait_for(self._wait_ready(proc), timeout)
+                ))
+            # Workers start in parallel; each reports its port once it listens.
+            ready = [self._wait_ready(proc) for proc in self.processes]
+            ports = await asyncio.wait_for(asyncio.gather(*ready), timeout)
+            self.port = ports[0]
         except asyncio.TimeoutError:
             await self.stop()
             raise ChannelError(f"the channel gateway did not start within {timeout:g} s") from None

@@ -48,7 +48,7 @@ class Gateway:
 
     def __init__(
         self, config: TangramConfig, redis_url: str, *, sock: socket.socket | None = None,
-        reuse_port: bool = False,
+        reuse_port: bool = False, redis_timeout: float = 10.0,
     ) -> None:
         self.tangram_config = config
         self.config: ChannelConfig = config.channel
@@ -65,6 +65,7 @@ class Gateway:
         self.port = self.config.port
         self._sock = sock
         self._reuse_port = reuse_port
+        self._redis_timeout = redis_timeout
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refs = itertools.count(1)
@@ -88,9 +89,9 @@ class Gateway:
     async def start(self) -> None:
         cfg = self.config
         try:
-            await self.commands.start(timeout=10)
+            await self.commands.start(timeout=self._redis_timeout)
             self._secret = await resolve_secret(cfg.jwt_secret, self.commands.execute)
-            await self.hub.start(timeout=10)
+            await self.hub.start(timeout=self._redis_timeout)
         except (RedisDown, OSError) as exc:
             await self._stop_redis()
             raise ChannelError(f"channel gateway: {exc}; check [core] redis_url") from None

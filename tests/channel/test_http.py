@@ -1,0 +1,131 @@
+"""``POST /token``, CORS, the token API key and the token claims."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import jwt
+import pytest
+import redis.asyncio as aioredis
+from websockets.asyncio.client import connect
+
+from tangram.channel.server import Gateway
+from tangram.channel.tokens import SECRET_KEY
+from tangram.errors import ChannelError
+from tangram.testing import free_port
+
+from .conftest import GatewayFactory, Phx, http_base, ws_url
+
+
+async def test_token_claims_and_random_id(
+    gateway_factory: GatewayFactory, redis_client: aioredis.Redis
+) -> None:
+    gateway = await gateway_factory(id_length=12, jwt_expiration_secs=600)
+    async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
+        first = (await http.post("/token", json={"channel": "system"})).json()
+        # A second request on the same keep-alive connection.
+        second = (await http.post("/token", json={"channel": "a:b", "id": "me"})).json()
+    assert first["channel"] == "system" and len(first["id"]) == 12
+    assert second["id"] == "me"
+    secret = (await redis_client.get(SECRET_KEY)).decode()
+    claims = jwt.decode(first["token"], secret, algorithms=["HS256"])
+    assert claims["id"] == first["id"] and claims["channel"] == "system"
+    assert claims["exp"] - claims["iat"] == 600
+    assert abs(claims["iat"] - time.time()) < 5
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (b"not json", 400, "not JSON"),
+        (b"[1]", 400, "JSON object"),
+        (b"{}", 422, "'channel'"),
+        (b'{"channel": 5}', 422, "'channel'"),
+        (b'{"channel": "a*"}', 422, "glob"),
+        (b'{"channel": "ok", "id": ""}', 422, "'id'"),
+        (b'{"channel": "ok", "id": 7}', 422, "'id'"),
+    ],
+)
+async def test_malformed_token_requests_get_4xx_json(
+    gateway: Gateway, body: bytes, status: int, words: str
+) -> None:
+    async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
+        response = await http.post("/token", content=body)
+    assert response.status_code == status
+    assert words in response.json()["error"]
+
+
+async def test_other_methods_and_paths(gateway: Gateway) -> None:
+    async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
+        assert (await http.get("/token")).status_code == 405
+        assert (await http.get("/nope")).status_code == 404
+        assert (await http.post("/token", content=b"x" * 70_000)).status_code == 413
+        async with connect(ws_url(gateway)):
+            stats = (await http.get("/stats")).json()
+    assert stats["connections"] == 1
+
+
+async def test_token_api_key(gateway_factory: GatewayFactory) -> None:
+    gateway = await gateway_factory(token_api_key="k3y-for-tests")
+    async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
+        refused = await http.post("/token", json={"channel": "t"})
+        wrong = await http.post("/token", json={"channel": "t"},
+                                headers={"X-Tangram-Token-Key": "nope"})
+        allowed = await http.post("/token", json={"channel": "t"},
+                                  headers={"X-Tangram-Token-Key": "k3y-for-tests"})
+    assert refused.status_code == wrong.status_code == 401
+    assert "X-Tangram-Token-Key" in refused.json()["error"]
+    assert allowed.status_code == 200
+
+
+async def test_cors(gateway_factory: GatewayFactory) -> None:
+    gateway = await gateway_factory(public_url="https://maps.example.org/channel")
+    headers = {"Access-Control-Request-Method": "POST",
+               "Access-Control-Request-Headers": "content-type"}
+    async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
+        for origin in ("http://localhost:2346", "https://maps.example.org"):
+            pre = await http.options("/token", headers={**headers, "Origin": origin})
+            assert pre.status_code == 204
+            assert pre.headers["access-control-allow-origin"] == origin
+            assert "POST" in pre.headers["access-control-allow-methods"]
+            post = await http.post("/token", json={"channel": "t"}, headers={"Origin": origin})
+            assert post.headers["access-control-allow-origin"] == origin
+        evil = await http.options("/token", headers={**headers, "Origin": "http://evil.test"})
+        assert evil.status_code == 403 and "access-control-allow-origin" not in evil.headers
+        evil_post = await http.post("/token", json={"channel": "t"},
+                                    headers={"Origin": "http://evil.test"})
+        assert evil_post.status_code == 403
+
+
+async def test_expired_token_is_refused(
+    gateway: Gateway, redis_client: aioredis.Redis
+) -> None:
+    secret = (await redis_client.get(SECRET_KEY)).decode()
+    now = int(time.time())
+    expired = jwt.encode({"id": "x", "channel": "t", "iat": now - 600, "exp": now - 300},
+                         secret, algorithm="HS256")
+    forged = jwt.encode({"id": "x", "channel": "t", "exp": now + 300}, "not-the-secret-but-long-enough-for-hs256",
+                        algorithm="HS256")
+    async with connect(ws_url(gateway)) as ws:
+        phx = Phx(ws)
+        for token in (expired, forged):
+            assert (await phx.join("t", token))[4]["response"] == {"reason": "unauthorized"}
+
+
+async def test_configured_secret_is_used(gateway_factory: GatewayFactory) -> None:
+    secret = "a-configured-secret-that-is-long-enough"
+    gateway = await gateway_factory(jwt_secret=secret)
+    async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
+        token = (await http.post("/token", json={"channel": "t"})).json()["token"]
+    assert jwt.decode(token, secret, algorithms=["HS256"])["channel"] == "t"
+
+
+async def test_redis_unreachable_at_start_is_a_clear_error() -> None:
+    from tangram.config import TangramConfig
+
+    config = TangramConfig()
+    config.channel.port = 0
+    gateway = Gateway(config, f"redis://127.0.0.1:{free_port()}/0", redis_timeout=0.5)
+    with pytest.raises(ChannelError, match="cannot reach Redis"):
+        await gateway.start()
