@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import time
@@ -12,6 +13,7 @@ import httpx
 import psutil
 import pytest
 import redis
+import redis.asyncio
 
 from tangram.testing import RedisServer, TangramProcess, free_port, run_cli, wait_for
 
@@ -191,3 +193,47 @@ def test_signals_stop_everything_quickly(
     assert time.monotonic() - started < 5
     assert served.process.returncode == 0
     assert "shutting down" in served.log()
+
+
+async def test_serve_runs_the_channel_in_its_own_process(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    import json
+
+    import websockets
+
+    served = tangram_server(f'[core]\nredis_url = "{redis_server.url}"\n')
+    manifest = httpx.get(f"{served.url}/manifest.json").json()
+    assert manifest["channel"] == {"url": served.channel_url}
+    gateway = [
+        p for p in psutil.Process(served.process.pid).children(recursive=True)
+        if "redis" not in p.name()
+    ]
+    assert gateway, "the channel gateway runs as a child process"
+
+    token = httpx.post(f"{served.channel_url}/token", json={"channel": "system"}).json()
+    ws_url = served.channel_url.replace("http", "ws") + "/websocket?vsn=2.0.0"
+    async with websockets.connect(ws_url) as ws:
+        await ws.send(json.dumps(["1", "1", "system", "phx_join", {"token": token["token"]}]))
+        reply = json.loads(await ws.recv())
+        assert reply[3:] == ["phx_reply", {"status": "ok", "response": {}}]
+        client = redis.asyncio.Redis.from_url(redis_server.url)
+
+        async def first_update() -> list[object]:
+            while True:
+                await client.publish("to:system:update", '{"hello": 1}')
+                try:
+                    async with asyncio.timeout(0.5):
+                        while True:
+                            frame = json.loads(await ws.recv())
+                            if frame[3] == "update":
+                                return frame
+                except TimeoutError:
+                    continue
+
+        frame = await asyncio.wait_for(first_update(), 10)
+        assert frame == [None, None, "system", "update", {"hello": 1}]
+        await client.aclose()
+
+    assert served.stop() == 0
+    wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in gateway))
