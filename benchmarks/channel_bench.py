@@ -55,6 +55,7 @@ COLUMNS = [
     ("gw us/msg", "gateway_us_per_msg", "{:.1f}"),
     ("redis cpu s", "redis_cpu_s", "{:.2f}"),
     ("load cpu s", "loadgen_cpu_s", "{:.2f}"),
+    ("host busy %", "host_busy_pct", "{:.0f}"),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import sys
 import time
@@ -258,10 +259,16 @@ async def run_scenario(
 ) -> dict[str, Any]:
     """Run one scenario against ``gw`` and return its flat result row."""
     redis0 = cpu_seconds(redis_ps)
+    psutil.cpu_percent(None)  # starts the host-wide busy measurement
+    load0 = os.getloadavg()[0]
     runner = _fanout if sc.kind == "fanout" else _ingress
     result = await runner(gw, sc, redis_url, quiet)
     delivered = result["delivered"]
     result.update(
+        # This machine is shared: host-wide CPU busy % (all cores, 100 = every core busy)
+        # and the 1-min load average tell how much else was running during the scenario.
+        host_busy_pct=psutil.cpu_percent(None),
+        host_load_1min=(load0, os.getloadavg()[0]),
         target=gw.name,
         scenario=sc.name,
         kind=sc.kind,
