@@ -121,8 +121,9 @@ class Watcher:
         self.pubsub = pubsub
         self.seen: list[tuple[str, bytes]] = []
 
-    async def collect(self, until: Callable[[list[tuple[str, bytes]]], bool],
-                      timeout: float = 5.0) -> list[tuple[str, bytes]]:
+    async def collect(
+        self, until: Callable[[list[tuple[str, bytes]]], bool], timeout: float = 5.0
+    ) -> list[tuple[str, bytes]]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not until(self.seen):

@@ -64,7 +64,8 @@ async def test_leave_and_unmatched_topic(
     assert await client.expect("phx_reply") == ["1", "9", "t", "phx_reply", OK]
     await client.send(["1", "10", "t", "move", {"x": 1}])
     assert (await client.expect("phx_reply"))[4] == {
-        "status": "error", "response": {"reason": "unmatched topic"}
+        "status": "error",
+        "response": {"reason": "unmatched topic"},
     }
     await watcher.collect(lambda s: any(name == "from:t:phx_leave" for name, _ in s))
     leave = json.loads(watcher.on("from:t:phx_leave")[0])
@@ -202,9 +203,7 @@ async def test_origin_allow_list(gateway_factory: GatewayFactory) -> None:
     assert refused.value.response.status_code == 403
 
 
-async def test_disconnect_without_leave(
-    gateway: Gateway, watcher: Watcher
-) -> None:
+async def test_disconnect_without_leave(gateway: Gateway, watcher: Watcher) -> None:
     base = http_base(gateway)
     async with connect(ws_url(gateway)) as ws:
         stayer = Phx(ws)

@@ -70,10 +70,12 @@ async def test_token_api_key(gateway_factory: GatewayFactory) -> None:
     gateway = await gateway_factory(token_api_key="k3y-for-tests")
     async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
         refused = await http.post("/token", json={"channel": "t"})
-        wrong = await http.post("/token", json={"channel": "t"},
-                                headers={"X-Tangram-Token-Key": "nope"})
-        allowed = await http.post("/token", json={"channel": "t"},
-                                  headers={"X-Tangram-Token-Key": "k3y-for-tests"})
+        wrong = await http.post(
+            "/token", json={"channel": "t"}, headers={"X-Tangram-Token-Key": "nope"}
+        )
+        allowed = await http.post(
+            "/token", json={"channel": "t"}, headers={"X-Tangram-Token-Key": "k3y-for-tests"}
+        )
     assert refused.status_code == wrong.status_code == 401
     assert "X-Tangram-Token-Key" in refused.json()["error"]
     assert allowed.status_code == 200
@@ -81,8 +83,10 @@ async def test_token_api_key(gateway_factory: GatewayFactory) -> None:
 
 async def test_cors(gateway_factory: GatewayFactory) -> None:
     gateway = await gateway_factory(public_url="https://maps.example.org/channel")
-    headers = {"Access-Control-Request-Method": "POST",
-               "Access-Control-Request-Headers": "content-type"}
+    headers = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
     async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
         for origin in ("http://localhost:2346", "https://maps.example.org"):
             pre = await http.options("/token", headers={**headers, "Origin": origin})
@@ -93,20 +97,23 @@ async def test_cors(gateway_factory: GatewayFactory) -> None:
             assert post.headers["access-control-allow-origin"] == origin
         evil = await http.options("/token", headers={**headers, "Origin": "http://evil.test"})
         assert evil.status_code == 403 and "access-control-allow-origin" not in evil.headers
-        evil_post = await http.post("/token", json={"channel": "t"},
-                                    headers={"Origin": "http://evil.test"})
+        evil_post = await http.post(
+            "/token", json={"channel": "t"}, headers={"Origin": "http://evil.test"}
+        )
         assert evil_post.status_code == 403
 
 
-async def test_expired_token_is_refused(
-    gateway: Gateway, redis_client: aioredis.Redis
-) -> None:
+async def test_expired_token_is_refused(gateway: Gateway, redis_client: aioredis.Redis) -> None:
     secret = (await redis_client.get(SECRET_KEY)).decode()
     now = int(time.time())
-    expired = jwt.encode({"id": "x", "channel": "t", "iat": now - 600, "exp": now - 300},
-                         secret, algorithm="HS256")
-    forged = jwt.encode({"id": "x", "channel": "t", "exp": now + 300}, "not-the-secret-but-long-enough-for-hs256",
-                        algorithm="HS256")
+    expired = jwt.encode(
+        {"id": "x", "channel": "t", "iat": now - 600, "exp": now - 300}, secret, algorithm="HS256"
+    )
+    forged = jwt.encode(
+        {"id": "x", "channel": "t", "exp": now + 300},
+        "not-the-secret-but-long-enough-for-hs256",
+        algorithm="HS256",
+    )
     async with connect(ws_url(gateway)) as ws:
         phx = Phx(ws)
         for token in (expired, forged):

@@ -40,7 +40,8 @@ async def test_port_in_use_is_a_clear_error(redis_server: RedisServer) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         proc = ChannelProcess(config_with(port=port), redis_server.url)
-        with pytest.raises(ChannelError, match=rf"127.0.0.1:{port} is already in use.*\[channel\] port"):
+        expected = rf"127.0.0.1:{port} is already in use.*\[channel\] port"
+        with pytest.raises(ChannelError, match=expected):
             await proc.start()
     assert proc.processes == []
 
@@ -51,7 +52,8 @@ async def test_several_workers_share_the_port(redis_server: RedisServer) -> None
     try:
         assert len(proc.processes) == 2
         listeners = {
-            p.pid for p in (psutil.Process(c.pid) for c in proc.processes)
+            p.pid
+            for p in (psutil.Process(c.pid) for c in proc.processes)
             if any(conn.laddr.port == proc.port for conn in p.net_connections("tcp"))
         }
         assert listeners == {c.pid for c in proc.processes}

@@ -32,7 +32,7 @@ async def publish_until_received(client: Phx, url: str, channel: str, event: str
         except (ConnectionError, OSError):
             pass
         try:
-            frame = await client.expect(event, timeout=0.1)
+            await client.expect(event, timeout=0.1)
             return loop.time() - start
         except asyncio.TimeoutError:
             continue

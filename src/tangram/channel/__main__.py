@@ -67,8 +67,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", help="tangram.toml (default: $TANGRAM_CONFIG, ./tangram.toml)")
     parser.add_argument("--host", help="overrides [channel] host")
     parser.add_argument("--port", type=int, help="overrides [channel] port")
-    parser.add_argument("--reuse-port", action=argparse.BooleanOptionalAction, default=None,
-                        help="share the port with other workers (SO_REUSEPORT)")
+    parser.add_argument(
+        "--reuse-port",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="share the port with other workers (SO_REUSEPORT)",
+    )
     args = parser.parse_args(argv)
     _die_with_parent()
     try:
@@ -77,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
         print(FAILED, exc, flush=True)
         raise SystemExit(2) from None
     logging.basicConfig(
-        level=config.core.log_level, stream=sys.stderr,
+        level=config.core.log_level,
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s channel[%(process)d] %(name)s: %(message)s",
     )
     reuse = args.reuse_port if args.reuse_port is not None else config.channel.workers > 1

@@ -150,8 +150,14 @@ class Connection(asyncio.Protocol):
         path = urlsplit(req.target.decode("latin-1")).path
         gw = self.gw
         response = handle_http(
-            req.method.decode(), path, self._headers(), bytes(self._body), policy=gw.origins,
-            issuer=gw.issuer, api_key=gw.config.token_api_key, stats=gw.stats,
+            req.method.decode(),
+            path,
+            self._headers(),
+            bytes(self._body),
+            policy=gw.origins,
+            issuer=gw.issuer,
+            api_key=gw.config.token_api_key,
+            stats=gw.stats,
         )
         headers = [*response.headers, ("Content-Length", str(len(response.body)))]
         try:
@@ -167,8 +173,10 @@ class Connection(asyncio.Protocol):
 
     def _http_fail(self, status: int, message: str) -> None:
         body = json.dumps({"error": message}).encode()
-        head = (f"HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+        head = (
+            f"HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
         if self.transport is not None:
             self.transport.write(head + body)
         self._close_transport()
@@ -185,12 +193,14 @@ class Connection(asyncio.Protocol):
         origin = headers.get("origin")
         if not self.gw.origins.allows(origin):
             log.warning("refused a WebSocket from origin %r (not in the allow-list)", origin)
-            self._http_fail(403, f"origin {origin!r} is not allowed; add it to [channel]"
-                            " allowed_origins")
+            self._http_fail(
+                403, f"origin {origin!r} is not allowed; add it to [channel] allowed_origins"
+            )
             return
         handshake = ServerProtocol()
-        request = Request(target, Headers([(k.decode(), v.decode("latin-1"))
-                                           for k, v in req.headers]))
+        request = Request(
+            target, Headers([(k.decode(), v.decode("latin-1")) for k, v in req.headers])
+        )
         response = handshake.accept(request)
         self.transport.write(response.serialize())
         if response.status_code != 101:
@@ -278,7 +288,7 @@ class Connection(asyncio.Protocol):
                 self.send_text(action.text)
             elif isinstance(action, Publish):
                 published = gw.commands.send("PUBLISH", action.channel, action.payload)
-                answer = action.ok if published else action.unavailable
+                answer = action.ok() if published else action.unavailable()
                 if answer is not None:
                     self.send_text(answer)
             elif isinstance(action, Leave):
@@ -351,8 +361,12 @@ class Connection(asyncio.Protocol):
             self.over_since, self._drained_mark = time.monotonic(), drained
         if stalled or size > 8 * limit:
             self.gw.stats["slow_closes"] += 1
-            log.warning("closing a slow client: %d bytes waiting (limit %d, %s)", size, limit,
-                        "not reading" if stalled else "over 8 x the limit")
+            log.warning(
+                "closing a slow client: %d bytes waiting (limit %d, %s)",
+                size,
+                limit,
+                "not reading" if stalled else "over 8 x the limit",
+            )
             self.close(CLOSE_SLOW, "slow client: outgoing buffer limit exceeded", "slow")
 
     def close(self, code: int, reason: str, leave_reason: str = "disconnect") -> None:

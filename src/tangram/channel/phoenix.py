@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from .wire import (
@@ -65,13 +66,22 @@ class Send:
 
 @dataclass(frozen=True, slots=True)
 class Publish:
-    """Publish ``payload`` to Redis ``channel``; then send ``ok`` (or ``unavailable``
-    when Redis cannot take it). Either reply is None when the client sent no ref."""
+    """Publish ``payload`` to Redis ``channel``, then answer with :meth:`ok` (or
+    :meth:`unavailable` when Redis cannot take it); no answer when ``ref`` is None."""
 
     channel: str
     payload: bytes
-    ok: bytes | None
-    unavailable: bytes | None
+    join_ref: str | None
+    ref: str | None
+    topic: str
+
+    def ok(self) -> bytes | None:
+        return None if self.ref is None else reply(self.join_ref, self.ref, self.topic, "ok")
+
+    def unavailable(self) -> bytes | None:
+        if self.ref is None:
+            return None
+        return reply(self.join_ref, self.ref, self.topic, "error", reason="unavailable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +118,11 @@ def reply(join_ref: str | None, ref: str | None, topic: str, status: str, **resp
     """A ``phx_reply`` frame: ``{"status": status, "response": response}``."""
     if status == "ok" and not response:
         body = OK
+    elif list(response) == ["reason"] and isinstance(response["reason"], str):
+        body = b'{"status":%s,"response":{"reason":%s}}' % (
+            encode_basestring(status).encode(),
+            encode_basestring(response["reason"]).encode(),
+        )
     else:
         body = json.dumps({"status": status, "response": response}).encode()
     return encode_message(join_ref, ref, topic, "phx_reply", body)
@@ -214,11 +229,7 @@ class Session:
         if problem:
             msg = reply(join_ref, ref, topic, "error", reason=f"invalid event: {problem}")
             return [Send(msg)] if ref is not None else []
-        ok = unavailable = None
-        if ref is not None:
-            ok = reply(join_ref, ref, topic, "ok")
-            unavailable = reply(join_ref, ref, topic, "error", reason="unavailable")
-        return [Publish(f"from:{topic}:{event}", payload, ok, unavailable)]
+        return [Publish(f"from:{topic}:{event}", payload, join_ref, ref, topic)]
 
 
 def _unmatched(join_ref: str | None, ref: str | None, topic: str) -> bytes:

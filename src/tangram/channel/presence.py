@@ -79,8 +79,9 @@ class Presence:
         local = self._local.get(m.phx_ref)
         if local is not None:
             meta = json.loads(local[1])["meta"]
-            self.commands.send("PUBLISH", f"to:{m.topic}:presence_diff",
-                               _diff(m.client_id, meta, join=True))
+            self.commands.send(
+                "PUBLISH", f"to:{m.topic}:presence_diff", _diff(m.client_id, meta, join=True)
+            )
 
     def untrack(self, m: Membership) -> None:
         local = self._local.pop(m.phx_ref, None)
@@ -89,8 +90,9 @@ class Presence:
         meta = json.loads(local[1])["meta"]
         self.commands.send("HDEL", _topic_key(m.topic), m.phx_ref)
         self.commands.send("HDEL", _instance_key(self.instance, "refs"), m.phx_ref)
-        self.commands.send("PUBLISH", f"to:{m.topic}:presence_diff",
-                           _diff(m.client_id, meta, join=False))
+        self.commands.send(
+            "PUBLISH", f"to:{m.topic}:presence_diff", _diff(m.client_id, meta, join=False)
+        )
 
     def heartbeat(self) -> None:
         """Refresh this instance's liveness (alive key first, then the listing)."""
@@ -141,12 +143,18 @@ class Presence:
             if not removed or entry is None:
                 continue  # another survivor got there first
             parsed = json.loads(entry)
-            self.commands.send("PUBLISH", f"to:{topic}:presence_diff",
-                               _diff(parsed["id"], parsed["meta"], join=False))
+            self.commands.send(
+                "PUBLISH",
+                f"to:{topic}:presence_diff",
+                _diff(parsed["id"], parsed["meta"], join=False),
+            )
             reaped.append((topic, parsed["id"]))
         self.commands.send("DEL", refs_key)
         self.commands.send("SREM", INSTANCES, other)
         if reaped:
-            log.warning("gateway instance %s stopped answering; removed its %d presence"
-                        " entries", other, len(reaped))
+            log.warning(
+                "gateway instance %s stopped answering; removed its %d presence entries",
+                other,
+                len(reaped),
+            )
         return reaped

@@ -72,11 +72,18 @@ class ChannelProcess:
         env = {**os.environ, CONFIG_ENV: config.model_dump_json(), PARENT_ENV: str(os.getpid())}
         try:
             for _ in range(channel.workers):
-                self.processes.append(await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "tangram.channel", "--redis-url", self.redis_url,
-                    "--reuse-port" if channel.workers > 1 else "--no-reuse-port",
-                    stdout=asyncio.subprocess.PIPE, env=env,
-                ))
+                self.processes.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable,
+                        "-m",
+                        "tangram.channel",
+                        "--redis-url",
+                        self.redis_url,
+                        "--reuse-port" if channel.workers > 1 else "--no-reuse-port",
+                        stdout=asyncio.subprocess.PIPE,
+                        env=env,
+                    )
+                )
             # Workers start in parallel; each reports its port once it listens.
             ready = [self._wait_ready(proc) for proc in self.processes]
             ports = await asyncio.wait_for(asyncio.gather(*ready), timeout)
@@ -99,7 +106,7 @@ class ChannelProcess:
                 return int(line.split()[1])
             if line.startswith(FAILED):
                 await proc.wait()
-                raise ChannelError(line[len(FAILED):].strip())
+                raise ChannelError(line[len(FAILED) :].strip())
 
     async def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM every worker, SIGKILL those still alive after ``timeout`` s."""

@@ -47,8 +47,13 @@ class Gateway:
     """WebSocket <-> Redis gateway for one process."""
 
     def __init__(
-        self, config: TangramConfig, redis_url: str, *, sock: socket.socket | None = None,
-        reuse_port: bool = False, redis_timeout: float = 10.0,
+        self,
+        config: TangramConfig,
+        redis_url: str,
+        *,
+        sock: socket.socket | None = None,
+        reuse_port: bool = False,
+        redis_timeout: float = 10.0,
     ) -> None:
         self.tangram_config = config
         self.config: ChannelConfig = config.channel
@@ -101,11 +106,15 @@ class Gateway:
         loop = asyncio.get_running_loop()
         try:
             if self._sock is not None:
-                self._server = await loop.create_server(lambda: Connection(self),
-                                                        sock=self._sock, backlog=1024)
+                self._server = await loop.create_server(
+                    lambda: Connection(self), sock=self._sock, backlog=1024
+                )
             else:
                 self._server = await loop.create_server(
-                    lambda: Connection(self), cfg.host, cfg.port, backlog=1024,
+                    lambda: Connection(self),
+                    cfg.host,
+                    cfg.port,
+                    backlog=1024,
                     reuse_port=self._reuse_port or None,
                 )
         except OSError as exc:
@@ -117,8 +126,9 @@ class Gateway:
         self.port = self._server.sockets[0].getsockname()[1]
         self.presence.heartbeat()
         self.spawn(self._housekeeping())
-        log.info("channel gateway listening on %s:%d (instance %s)", cfg.host, self.port,
-                 self.instance)
+        log.info(
+            "channel gateway listening on %s:%d (instance %s)", cfg.host, self.port, self.instance
+        )
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -143,13 +153,19 @@ class Gateway:
         if _is_loopback(cfg.host):
             return
         if cfg.token_api_key is None:
-            log.warning("!!! [channel] binds %s without token_api_key: anyone who can reach"
-                        " port %d can mint join tokens for any topic. Set [channel]"
-                        " token_api_key.", cfg.host, cfg.port)
+            log.warning(
+                "!!! [channel] binds %s without token_api_key: anyone who can reach"
+                " port %d can mint join tokens for any topic. Set [channel]"
+                " token_api_key.",
+                cfg.host,
+                cfg.port,
+            )
         if cfg.jwt_secret is not None and weak_secret(cfg.jwt_secret):
-            log.warning("!!! [channel] jwt_secret is weak (short or well known) while binding"
-                        " %s: use 32+ random characters, or unset it for a random one.",
-                        cfg.host)
+            log.warning(
+                "!!! [channel] jwt_secret is weak (short or well known) while binding"
+                " %s: use 32+ random characters, or unset it for a random one.",
+                cfg.host,
+            )
 
     def _redis_back(self) -> None:
         # Redis may have lost its data (restart without persistence): restore ours.
@@ -187,8 +203,7 @@ class Gateway:
         session = conn.session
         assert session is not None
         try:
-            await asyncio.wait_for(asyncio.shield(self.hub.subscribe(m.topic)),
-                                   JOIN_TIMEOUT_SECS)
+            await asyncio.wait_for(asyncio.shield(self.hub.subscribe(m.topic)), JOIN_TIMEOUT_SECS)
         except (asyncio.TimeoutError, asyncio.CancelledError, RedisDown):
             session.drop(m)
             conn.send_text(action.unavailable)
@@ -205,14 +220,14 @@ class Gateway:
             state = {m.client_id: {"metas": [{"phx_ref": m.phx_ref}]}}
         if not m.active:
             return  # left (or disconnected) while Redis answered
-        conn.send_text(encode_message(m.join_ref, None, m.topic, "presence_state",
-                                      json.dumps(state).encode()))
+        conn.send_text(
+            encode_message(m.join_ref, None, m.topic, "presence_state", json.dumps(state).encode())
+        )
         self.presence.announce_join(m)
         self._lifecycle(m.topic, m.client_id, "phx_join")
         if first:
             self._admin("channel.add", channel=m.topic, channels=sorted(self.hub.topics))
-        self._admin("channel.join", channel=m.topic, id=m.client_id,
-                    members=self._members(m.topic))
+        self._admin("channel.join", channel=m.topic, id=m.client_id, members=self._members(m.topic))
 
     def leave(self, conn: Connection, m: Membership, reason: str) -> None:
         if not m.active:
@@ -221,8 +236,13 @@ class Gateway:
         empty = self.hub.remove(m.topic, conn)
         self.presence.untrack(m)
         self._lifecycle(m.topic, m.client_id, "phx_leave", reason)
-        self._admin("channel.leave", channel=m.topic, id=m.client_id, reason=reason,
-                    members=self._members(m.topic))
+        self._admin(
+            "channel.leave",
+            channel=m.topic,
+            id=m.client_id,
+            reason=reason,
+            members=self._members(m.topic),
+        )
         if empty:
             self._admin("channel.remove", channel=m.topic, channels=sorted(self.hub.topics))
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any
 
 import orjson
@@ -78,6 +80,7 @@ class BinaryPush:
     payload: bytes
 
 
+@lru_cache(maxsize=4096)
 def topic_problem(topic: str) -> str | None:
     """Why ``topic`` is not acceptable as a topic (or event) name, or None if it is.
 
@@ -103,33 +106,18 @@ def _skip_ws(text: str, pos: int) -> int:
 
 def decode_text_frame(text: str) -> TextFrame:
     """Parse a v2 text frame, keeping the exact payload substring."""
-    pos = _skip_ws(text, 0)
-    if not text.startswith("[", pos):
-        raise FrameError("not a JSON array; expected [join_ref, ref, topic, event, payload]")
-    pos += 1
-    items: list[Any] = []
-    start = end = pos
     try:
-        for index in range(5):
-            start = _skip_ws(text, pos)
-            value, end = _decoder.raw_decode(text, start)
-            items.append(value)
-            pos = _skip_ws(text, end)
-            expected = "]" if index == 4 else ","
-            if not text.startswith(expected, pos):
-                raise FrameError("expected a JSON array of exactly 5 elements")
-            pos += 1
-    except json.JSONDecodeError as exc:
-        raise FrameError(f"invalid JSON: {exc.msg} at character {exc.pos}") from None
-    if _skip_ws(text, pos) != len(text):
-        raise FrameError("trailing data after the frame's JSON array")
+        items = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        items = _parse_slow(text)  # beyond orjson (huge integers), or an error to report
+    if not isinstance(items, list) or len(items) != 5:
+        raise FrameError("expected a JSON array [join_ref, ref, topic, event, payload]")
     join_ref, ref, topic, event, payload = items
     if not isinstance(topic, str):
         raise FrameError("topic must be a string")
-    refs_ok = all(r is None or isinstance(r, str) for r in (join_ref, ref))
     safe_join = join_ref if isinstance(join_ref, str) else None
     safe_ref = ref if isinstance(ref, str) else None
-    if not refs_ok:
+    if safe_join is not join_ref or safe_ref is not ref:
         raise FrameError(
             "join_ref and ref must be strings or null",
             join_ref=safe_join,
@@ -138,7 +126,37 @@ def decode_text_frame(text: str) -> TextFrame:
         )
     if not isinstance(event, str):
         raise FrameError("event must be a string", join_ref=join_ref, ref=ref, topic=topic)
-    return TextFrame(join_ref, ref, topic, event, payload, text[start:end])
+    # phoenix.js sends compact JSON: then the payload starts right after this prefix.
+    prefix = "[" + ",".join(map(_json_text, (join_ref, ref, topic, event))) + ","
+    if text.startswith(prefix) and text.endswith("]"):
+        raw = text[len(prefix) : -1].strip(_WS)
+    else:
+        raw = _payload_text(text)
+    return TextFrame(join_ref, ref, topic, event, payload, raw)
+
+
+def _json_text(value: str | None) -> str:
+    if value is None:
+        return "null"
+    text: str = encode_basestring(value)
+    return text
+
+
+def _parse_slow(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise FrameError(f"invalid JSON: {exc}") from None
+
+
+def _payload_text(text: str) -> str:
+    """The 5th element's text of a valid 5-element array: skip the four short
+    leading elements with the decoder, then everything up to the closing bracket."""
+    pos = _skip_ws(text, 0) + 1
+    for _ in range(4):
+        _, end = _decoder.raw_decode(text, _skip_ws(text, pos))
+        pos = _skip_ws(text, end) + 1  # past the comma
+    return text[pos : text.rstrip(_WS).rindex("]")].strip(_WS)
 
 
 def decode_binary_push(data: bytes) -> BinaryPush:
@@ -177,7 +195,8 @@ def ws_frame(opcode: int, payload: bytes) -> bytes:
 
 
 def _json_str(value: str | None) -> bytes:
-    return b"null" if value is None else json.dumps(value, ensure_ascii=False).encode()
+    # The C string encoder: json.dumps with options builds an encoder per call (slow).
+    return b"null" if value is None else encode_basestring(value).encode()
 
 
 def encode_message(
@@ -241,5 +260,5 @@ def encode_broadcast(topic: str, event: str, payload: bytes) -> bytes:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         return ws_frame(OP_BINARY, encode_binary_push("", topic, event, payload))
-    quoted = json.dumps(text, ensure_ascii=False).encode()
+    quoted = encode_basestring(text).encode()
     return ws_frame(OP_TEXT, encode_message(None, None, topic, event, quoted))
