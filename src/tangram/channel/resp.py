@@ -73,6 +73,7 @@ class _Link:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._probe_pending = False
+        self._pending: list[bytes] = []
         #: Called after every (re)connection, once the link is usable.
         self.listeners: list[Callable[[], None]] = []
 
@@ -96,9 +97,18 @@ class _Link:
             self._transport.abort()
 
     def write(self, *args: Any) -> None:
+        """Queue a command; all commands queued in one loop iteration go out in one
+        write (many sockets pushing at once cost one syscall, not one each)."""
         if self._transport is None:
             raise RedisDown(f"Redis at {self.url} is unreachable")
-        self._transport.write(_pack(args))
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush_writes)
+        self._pending.append(_pack(args))
+
+    def _flush_writes(self) -> None:
+        pending, self._pending = self._pending, []
+        if self._transport is not None and pending:
+            self._transport.write(b"".join(pending))
 
     def on_reply(self, item: Any) -> None:
         raise NotImplementedError
@@ -173,6 +183,7 @@ class _Link:
                 log.warning("%s: lost the Redis connection; reconnecting", self.name)
             self.up = False
             self._transport = None
+            self._pending.clear()
             self.on_disconnected()
             await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
             attempt += 1
