@@ -26,6 +26,8 @@ export class MapHost {
   readonly bounds: Ref<MapBounds> = ref({ north: 0, south: 0, east: 0, west: 0 });
   private readonly owners = new Map<string, Owned>();
   private readyWaiters: Array<(map: MaplibreMap) => void> = [];
+  /** Own flag: map.isStyleLoaded() also waits for sources, and stays false while they load. */
+  private styleReady = false;
 
   create(container: HTMLElement, style: StyleSpecification | string, center: [number, number], zoom: number): MaplibreMap {
     const map = new maplibregl.Map({ container, style, center, zoom, attributionControl: { compact: true } });
@@ -37,20 +39,24 @@ export class MapHost {
     };
     map.on("moveend", update);
     map.on("load", update);
-    map.on("style.load", () => this.flushReady(map));
+    map.on("style.load", () => {
+      this.styleReady = true;
+      this.flushReady(map);
+    });
     this.map.value = map;
     return map;
   }
 
   whenReady(): Promise<MaplibreMap> {
     const map = this.map.value;
-    if (map && map.isStyleLoaded()) return Promise.resolve(map);
+    if (map && this.styleReady) return Promise.resolve(map);
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** Switch the base map, keeping every plugin source and layer (with current data). */
   setBaseStyle(style: StyleSpecification | string): void {
     const map = this.mustMap();
+    this.styleReady = false;
     const keepSources = new Set<string>();
     const keepLayers = new Set<string>();
     for (const owned of this.owners.values()) {

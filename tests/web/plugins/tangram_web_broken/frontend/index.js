@@ -1,0 +1,9 @@
+import { h } from "vue";
+
+export default async function install(api) {
+  api.ui.registerWidget("broken-widget", "SideBar", { render: () => h("div", { class: "broken-widget" }, "x") });
+  await api.map.whenReady();
+  api.map.addSource("broken-source", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  api.map.addLayer({ id: "broken-layer", type: "circle", source: "broken-source" });
+  throw new Error("deliberate failure in tangram_web_broken");
+}

@@ -1,0 +1,190 @@
+"""The web app in headless Chromium against a real ``tangram serve`` and Redis.
+
+One server (system, example, a probe plugin and three broken plugins) and one browser
+serve the whole module; each test gets a fresh page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+import redis
+
+from tangram.testing import wait_for
+
+from .conftest import BROKEN, ConsoleLog, WebApp
+
+pytestmark = pytest.mark.browser
+
+LAND = (0xF3, 0xF1, 0xEC)
+WATER = (0xC9, 0xDB, 0xE8)
+PROBE_CIRCLE = (0xD6, 0x33, 0x6C)
+
+_PIXELS_JS = """
+async ([png, points]) => {
+  const image = new Image();
+  image.src = "data:image/png;base64," + png;
+  await image.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = image.width;
+  canvas.height = image.height;
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(image, 0, 0);
+  const colours = new Set();
+  const data = ctx.getImageData(0, 0, image.width, image.height).data;
+  for (let i = 0; i < data.length; i += 4 * 97) colours.add(data[i] << 16 | data[i + 1] << 8 | data[i + 2]);
+  const at = points.map(([lon, lat]) => {
+    const p = window.tangram.map.project([lon, lat]);
+    return Array.from(ctx.getImageData(Math.round(p.x), Math.round(p.y), 1, 1).data.slice(0, 3));
+  });
+  return { distinct: colours.size, at };
+}
+"""
+
+
+def _close(actual: list[int], expected: tuple[int, int, int], tolerance: int = 8) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def _wait_map_loaded(page: Any) -> None:
+    page.wait_for_function(
+        "window.tangram.map.loaded() && window.tangram.map.areTilesLoaded()", timeout=60_000
+    )
+
+
+def test_offline_map_renders_land_water_and_plugin_layer(page: Any, console: ConsoleLog) -> None:
+    _wait_map_loaded(page)
+    png = base64.b64encode(page.screenshot()).decode()
+    # Paris carries the probe plugin's circle; the Loire valley is land; the English
+    # Channel is water. Pixels are read from a real screenshot of the WebGL canvas.
+    result = page.evaluate(_PIXELS_JS, [png, [[2.35, 48.85], [1.0, 47.5], [1.0, 50.4]]])
+    paris, land, water = result["at"]
+    assert result["distinct"] >= 4, result
+    assert _close(paris, PROBE_CIRCLE), f"probe circle at Paris: {paris}"
+    assert _close(land, LAND), f"land south-west of Paris: {land}"
+    assert _close(water, WATER), f"water in the English Channel: {water}"
+    assert console.external_requests == []
+    assert page.evaluate("window.tangram.map.getLayer('probe-circle') !== undefined")
+
+
+def test_system_widget_clock_ticks_and_shows_load(page: Any) -> None:
+    widget = page.locator("[data-widget-id='system-info']")
+    # In the top bar, fed by the tangram_system service through Redis and the channel.
+    assert page.locator(".topbar [data-widget-id='system-info']").count() == 1
+    percent = re.compile(r"^\d{1,3}\.\d\d%$")
+    wait_for(lambda: percent.match(widget.locator(".tg-system-cpu").inner_text()), timeout=15)
+    wait_for(lambda: percent.match(widget.locator(".tg-system-ram").inner_text()), timeout=15)
+    assert re.fullmatch(r"\d+:\d\d:\d\d", widget.locator(".tg-system-uptime").inner_text())
+    clock = widget.locator(".tg-system-clock")
+    first = clock.inner_text()
+    assert re.fullmatch(r"\d\d:\d\d:\d\d Z", first)
+    wait_for(lambda: clock.inner_text() != first, timeout=5)
+    uptime_before = widget.locator(".tg-system-uptime").inner_text()
+    wait_for(lambda: widget.locator(".tg-system-uptime").inner_text() != uptime_before, timeout=5)
+
+
+def test_example_widget_shows_its_router_answer(page: Any) -> None:
+    data = page.locator(".sidebar [data-widget-id='example-widget'] .tg-example-data")
+    data.wait_for(timeout=10_000)
+    assert data.inner_text() == "This is an example plugin response"
+
+
+def test_widgets_follow_plugin_then_registration_order(page: Any) -> None:
+    ids = page.eval_on_selector_all(".sidebar [data-widget-id]", "els => els.map(e => e.dataset.widgetId)")
+    assert ids == ["example-widget", "probe-feed", "probe-second"]
+    config = page.locator(".probe-config").inner_text()
+    assert json.loads(config) == {"greeting": "hello from tangram.toml"}
+
+
+def test_redis_message_reaches_widget_and_widget_publish_reaches_redis(
+    page: Any, web_app: WebApp
+) -> None:
+    client = redis.Redis.from_url(web_app.redis.url)
+    pubsub = client.pubsub()
+    pubsub.subscribe("from:probe:feed:command")
+    pubsub.get_message(timeout=1)  # the subscribe confirmation
+    try:
+        # A topic containing a colon ("probe:feed"); published until the join has happened.
+        payload = {"n": 42, "text": "to the browser"}
+        received = page.locator(".probe-received")
+
+        def delivered() -> bool:
+            client.publish("to:probe:feed:message", json.dumps(payload))
+            return bool(received.inner_text())
+
+        wait_for(delivered, timeout=15, interval=0.3)
+        assert json.loads(received.inner_text()) == payload
+
+        page.locator(".probe-send").click()
+        message = None
+        deadline = time.monotonic() + 10
+        while message is None and time.monotonic() < deadline:
+            message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+        assert message is not None, "the widget's publish never reached Redis"
+        connection_id = page.evaluate("window.tangram.shell.realtime.connectionId")
+        assert json.loads(message["data"]) == {"hello": "from the browser", "connectionId": connection_id}
+        wait_for(lambda: page.locator(".probe-sent").inner_text() == "ok", timeout=5)
+    finally:
+        pubsub.close()
+        client.close()
+
+
+def test_shell_publishes_bound_box_on_moves(page: Any, web_app: WebApp) -> None:
+    client = redis.Redis.from_url(web_app.redis.url)
+    pubsub = client.pubsub()
+    pubsub.subscribe("from:system:bound-box")
+    pubsub.get_message(timeout=1)
+    try:
+        _wait_map_loaded(page)
+        page.evaluate("window.tangram.map.jumpTo({center: [10, 50], zoom: 5})")
+        connection_id = page.evaluate("window.tangram.shell.realtime.connectionId")
+        box = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+            if message is None:
+                continue
+            candidate = json.loads(message["data"])
+            if candidate["southWestLng"] < 10 < candidate["northEastLng"]:
+                box = candidate
+                break
+        assert box is not None, "no system:bound-box around the new centre"
+        assert box["connectionId"] == connection_id
+        assert box["southWestLat"] < 50 < box["northEastLat"]
+        assert box["selectedEntities"] == []
+    finally:
+        pubsub.close()
+        client.close()
+
+
+def test_broken_plugins_are_reported_and_the_rest_works(page: Any, console: ConsoleLog) -> None:
+    notices = page.locator(".notice.error")
+    wait_for(lambda: notices.count() >= len(BROKEN), timeout=10)
+    text = " ".join(notices.all_inner_texts())
+    for name in BROKEN:
+        assert f"plugin {name}" in text
+    assert "deliberate failure in tangram_web_broken" in text
+    assert "does-not-exist.js" in text
+    # Everything the failing install() had registered was removed again.
+    assert page.locator("[data-widget-id='broken-widget']").count() == 0
+    assert page.evaluate("window.tangram.map.getLayer('broken-layer') === undefined")
+    assert page.evaluate("window.tangram.map.getSource('broken-source') === undefined")
+    # ... while the working plugins are all there, and the console names the culprits.
+    assert page.locator("[data-widget-id='system-info']").count() == 1
+    assert page.locator("[data-widget-id='probe-feed']").count() == 1
+    for name in BROKEN:
+        assert any(name in error for error in console.errors), (name, console.errors)
+
+
+def test_no_unexpected_console_errors(page: Any, console: ConsoleLog) -> None:
+    page.locator(".tg-example-data").wait_for(timeout=10_000)
+    wait_for(lambda: page.locator(".tg-system-cpu").inner_text().endswith("%"), timeout=15)
+    _wait_map_loaded(page)
+    page.evaluate("window.tangram.map.jumpTo({center: [0, 45], zoom: 4})")
+    page.wait_for_timeout(1500)
+    assert console.unexpected() == []
