@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx
@@ -136,3 +137,12 @@ async def test_redis_unreachable_at_start_is_a_clear_error() -> None:
     gateway = Gateway(config, f"redis://127.0.0.1:{free_port()}/0", redis_timeout=0.5)
     with pytest.raises(ChannelError, match="cannot reach Redis"):
         await gateway.start()
+
+
+async def test_exposed_bind_warns_loudly(
+    gateway_factory: GatewayFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="tangram.channel"):
+        await gateway_factory(host="0.0.0.0", jwt_secret="secret")
+    text = caplog.text
+    assert "without token_api_key" in text and "jwt_secret is weak" in text

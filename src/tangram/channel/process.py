@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 from urllib.parse import urlsplit
 
@@ -40,9 +41,21 @@ def public_url(config: TangramConfig) -> str:
     return f"http://{host}:{channel.port}"
 
 
-def _pick_port(host: str) -> int:
-    import socket
+def _check_port(host: str, port: int) -> None:
+    """Fail fast, before any worker starts, when another program holds the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ChannelError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); {host}:{port} is"
+                " already in use or not available; set [channel] port"
+            ) from None
 
+
+def _pick_port(host: str) -> int:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -67,7 +80,9 @@ class ChannelProcess:
         """Start the workers; return once all listen (raises ChannelError otherwise)."""
         channel = self.config.channel
         config = self.config.model_copy(deep=True)
-        if channel.workers > 1 and channel.port == 0:
+        if channel.port != 0:
+            _check_port(channel.host, channel.port)
+        elif channel.workers > 1:
             config.channel.port = _pick_port(channel.host)
         env = {**os.environ, CONFIG_ENV: config.model_dump_json(), PARENT_ENV: str(os.getpid())}
         try:
