@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -146,3 +147,22 @@ async def test_exposed_bind_warns_loudly(
         await gateway_factory(host="0.0.0.0", jwt_secret="secret")
     text = caplog.text
     assert "without token_api_key" in text and "jwt_secret is weak" in text
+
+
+async def test_connection_close_and_idle_http_connections(
+    gateway_factory: GatewayFactory,
+) -> None:
+    gateway = await gateway_factory(heartbeat_timeout_secs=1.0)
+    body = b'{"channel": "t"}'
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    writer.write(
+        b"POST /token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    answer = await asyncio.wait_for(reader.read(), 5)  # to EOF: the server closed
+    assert answer.startswith(b"HTTP/1.1 200") and b'"token"' in answer
+    writer.close()
+    # A client that connects and says nothing is dropped after the idle timeout.
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()

@@ -37,8 +37,11 @@ log = logging.getLogger(__name__)
 #: Close codes (any server-initiated close makes phoenix.js reconnect).
 CLOSE_SLOW = 4008
 CLOSE_IDLE = 4009
+#: Policy violation: unsupported vsn, or flooding while a join is pending.
 CLOSE_VERSION = 1008
 CLOSE_SHUTDOWN = 1001
+#: Frames a socket may send while one of its joins waits for Redis.
+MAX_BACKLOG = 1000
 #: After our close frame, how long the peer has to complete the close handshake.
 CLOSE_GRACE_SECS = 5.0
 
@@ -123,6 +126,7 @@ class Connection(asyncio.Protocol):
                 if not self._is_upgrade():
                     self._answer_http()
                     if conn.our_state is h11.MUST_CLOSE or self.transport is None:
+                        self._close_transport()
                         return
                     if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
                         conn.start_next_cycle()
@@ -267,6 +271,9 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         if self._busy:
+            if len(self._backlog) >= MAX_BACKLOG:
+                self.close(CLOSE_VERSION, "too many frames while a join waits for Redis")
+                return
             self._backlog.append((is_text, data))
             return
         session = self.session
@@ -381,6 +388,11 @@ class Connection(asyncio.Protocol):
             self.ws.send_close(code, reason[:120])
             self._pump()
         self._arm_abort()
+
+    def close_http(self) -> None:
+        """Drop a connection that never became a WebSocket."""
+        self.closing = True
+        self._close_transport(abort=True)
 
     def _end_session(self, reason: str) -> None:
         if self.session is not None:

@@ -182,9 +182,12 @@ class Gateway:
             await asyncio.sleep(tick)
             now = time.monotonic()
             for conn in list(self.connections):
-                if conn.ws is not None and now - conn.last_seen > timeout:
+                if now - conn.last_seen > timeout:
                     self.stats["idle_closes"] += 1
-                    conn.close(CLOSE_IDLE, f"no heartbeat for {timeout:g} s", "timeout")
+                    if conn.ws is None:  # an HTTP client that went quiet
+                        conn.close_http()
+                    else:
+                        conn.close(CLOSE_IDLE, f"no heartbeat for {timeout:g} s", "timeout")
                 elif conn.over_since is not None:
                     conn.check_slow()
             if now - last_beat >= PRESENCE_TTL_SECS / 3:
