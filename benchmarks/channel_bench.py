@@ -16,7 +16,10 @@ import argparse
 import asyncio
 import json
 import math
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +79,23 @@ def scenarios_from_args(args: argparse.Namespace) -> list[Scenario]:
         ),
     }  # fmt: skip
     return [table[name] for name in args.scenarios]
+
+
+def describe_run() -> str:
+    """Date, machine and the gateway code measured (the working tree may be ahead of HEAD)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else "?"
+
+    dirty = git("status", "--porcelain", "--", "src/tangram/channel")
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} cores;"
+        f" tangram {git('rev-parse', '--short', 'HEAD')}"
+        f"{' + uncommitted src/tangram/channel changes' if dirty else ''}"
+        f"; upstream tangram-core 0.6.0; load average {os.getloadavg()[0]:.2f}"
+    )
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
@@ -151,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     # Side by side: each scenario's rows next to each other.
     order = {sc.name: i for i, sc in enumerate(scenarios)}
     rows.sort(key=lambda r: (order.get(r["scenario"], 99), targets.index(r["target"])))
+    print(f"# {describe_run()}")
     print(format_table(rows))
     for r in rows:
         if r.get("error") or r.get("close_reasons"):

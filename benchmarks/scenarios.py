@@ -102,9 +102,11 @@ def _own_cpu() -> float:
 
 
 async def _drain(clients: list[BenchClient], per_client: int, quiet: float) -> None:
-    """Wait until every client has everything, or nothing arrived for ``quiet`` s."""
+    """Wait until every client has everything, or nothing arrived for ``quiet`` s
+    (and never more than 120 s: a trickle must not keep the run alive)."""
     last_total, last_change = -1, time.monotonic()
-    while True:
+    deadline = last_change + 120
+    while time.monotonic() < deadline:
         total = sum(c.received for c in clients)
         if total >= per_client * len(clients):
             return
