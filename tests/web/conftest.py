@@ -17,10 +17,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
 from tangram.testing import RedisServer, TangramProcess, start_redis, start_tangram
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO / "src" / "tangram" / "web" / "dist"
@@ -56,7 +55,7 @@ class WebApp:
 
     served: TangramProcess
     redis: RedisServer
-    browser: playwright_api.Browser
+    browser: Browser
 
     @property
     def url(self) -> str:
@@ -72,7 +71,8 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     site = tmp / "site"
     for module in ("tangram_web_probe", *BROKEN):
         _fake_dist_info(site, module)
-    pythonpath = os.pathsep.join(filter(None, [str(site), str(TEST_PLUGINS), os.environ.get("PYTHONPATH")]))
+    paths = [str(site), str(TEST_PLUGINS), os.environ.get("PYTHONPATH")]
+    pythonpath = os.pathsep.join(path for path in paths if path)
     config = f"""
         [core]
         redis_url = "{{redis_url}}"
@@ -81,7 +81,7 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
         [plugins.tangram_web_probe]
         greeting = "hello from tangram.toml"
     """
-    with start_redis() as redis, playwright_api.sync_playwright() as pw:
+    with start_redis() as redis, sync_playwright() as pw:
         served = start_tangram(
             config.replace("{redis_url}", redis.url), tmp, env={"PYTHONPATH": pythonpath}
         )
@@ -114,12 +114,12 @@ def console() -> ConsoleLog:
 
 
 @pytest.fixture
-def page(web_app: WebApp, console: ConsoleLog) -> Iterator[playwright_api.Page]:
+def page(web_app: WebApp, console: ConsoleLog) -> Iterator[Page]:
     """A fresh page (own context: no shared storage) with the app loaded and ready."""
     context = web_app.browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
 
-    def offline(route: playwright_api.Route) -> None:
+    def offline(route: Route) -> None:
         host = urlsplit(route.request.url).hostname
         if host in ("127.0.0.1", "localhost"):
             route.continue_()
@@ -130,7 +130,7 @@ def page(web_app: WebApp, console: ConsoleLog) -> Iterator[playwright_api.Page]:
     # Everything must work without the Internet: refuse (and record) any other host.
     context.route("**/*", offline)
 
-    def on_console(message: playwright_api.ConsoleMessage) -> None:
+    def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
             console.errors.append(f"{message.text} @ {message.location.get('url', '')}")
 

@@ -10,10 +10,10 @@ import base64
 import json
 import re
 import time
-from typing import Any
 
 import pytest
 import redis
+from playwright.sync_api import Page
 
 from tangram.testing import wait_for
 
@@ -37,7 +37,9 @@ async ([png, points]) => {
   ctx.drawImage(image, 0, 0);
   const colours = new Set();
   const data = ctx.getImageData(0, 0, image.width, image.height).data;
-  for (let i = 0; i < data.length; i += 4 * 97) colours.add(data[i] << 16 | data[i + 1] << 8 | data[i + 2]);
+  for (let i = 0; i < data.length; i += 4 * 97) {
+    colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+  }
   const at = points.map(([lon, lat]) => {
     const p = window.tangram.map.project([lon, lat]);
     return Array.from(ctx.getImageData(Math.round(p.x), Math.round(p.y), 1, 1).data.slice(0, 3));
@@ -51,13 +53,13 @@ def _close(actual: list[int], expected: tuple[int, int, int], tolerance: int = 8
     return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
 
 
-def _wait_map_loaded(page: Any) -> None:
+def _wait_map_loaded(page: Page) -> None:
     page.wait_for_function(
         "window.tangram.map.loaded() && window.tangram.map.areTilesLoaded()", timeout=60_000
     )
 
 
-def test_offline_map_renders_land_water_and_plugin_layer(page: Any, console: ConsoleLog) -> None:
+def test_offline_map_renders_land_water_and_plugin_layer(page: Page, console: ConsoleLog) -> None:
     _wait_map_loaded(page)
     png = base64.b64encode(page.screenshot()).decode()
     # Paris carries the probe plugin's circle; the Loire valley is land; the English
@@ -72,7 +74,7 @@ def test_offline_map_renders_land_water_and_plugin_layer(page: Any, console: Con
     assert page.evaluate("window.tangram.map.getLayer('probe-circle') !== undefined")
 
 
-def test_system_widget_clock_ticks_and_shows_load(page: Any) -> None:
+def test_system_widget_clock_ticks_and_shows_load(page: Page) -> None:
     widget = page.locator("[data-widget-id='system-info']")
     # In the top bar, fed by the tangram_system service through Redis and the channel.
     assert page.locator(".topbar [data-widget-id='system-info']").count() == 1
@@ -88,24 +90,26 @@ def test_system_widget_clock_ticks_and_shows_load(page: Any) -> None:
     wait_for(lambda: widget.locator(".tg-system-uptime").inner_text() != uptime_before, timeout=5)
 
 
-def test_example_widget_shows_its_router_answer(page: Any) -> None:
+def test_example_widget_shows_its_router_answer(page: Page) -> None:
     data = page.locator(".sidebar [data-widget-id='example-widget'] .tg-example-data")
     data.wait_for(timeout=10_000)
     assert data.inner_text() == "This is an example plugin response"
 
 
-def test_widgets_follow_plugin_then_registration_order(page: Any) -> None:
-    ids = page.eval_on_selector_all(".sidebar [data-widget-id]", "els => els.map(e => e.dataset.widgetId)")
+def test_widgets_follow_plugin_then_registration_order(page: Page) -> None:
+    ids = page.eval_on_selector_all(
+        ".sidebar [data-widget-id]", "els => els.map(e => e.dataset.widgetId)"
+    )
     assert ids == ["example-widget", "probe-feed", "probe-second"]
     config = page.locator(".probe-config").inner_text()
     assert json.loads(config) == {"greeting": "hello from tangram.toml"}
 
 
 def test_redis_message_reaches_widget_and_widget_publish_reaches_redis(
-    page: Any, web_app: WebApp
+    page: Page, web_app: WebApp
 ) -> None:
     client = redis.Redis.from_url(web_app.redis.url)
-    pubsub = client.pubsub()
+    pubsub = client.pubsub()  # type: ignore[no-untyped-call]
     pubsub.subscribe("from:probe:feed:command")
     pubsub.get_message(timeout=1)  # the subscribe confirmation
     try:
@@ -127,16 +131,17 @@ def test_redis_message_reaches_widget_and_widget_publish_reaches_redis(
             message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
         assert message is not None, "the widget's publish never reached Redis"
         connection_id = page.evaluate("window.tangram.shell.realtime.connectionId")
-        assert json.loads(message["data"]) == {"hello": "from the browser", "connectionId": connection_id}
+        expected = {"hello": "from the browser", "connectionId": connection_id}
+        assert json.loads(message["data"]) == expected
         wait_for(lambda: page.locator(".probe-sent").inner_text() == "ok", timeout=5)
     finally:
         pubsub.close()
         client.close()
 
 
-def test_shell_publishes_bound_box_on_moves(page: Any, web_app: WebApp) -> None:
+def test_shell_publishes_bound_box_on_moves(page: Page, web_app: WebApp) -> None:
     client = redis.Redis.from_url(web_app.redis.url)
-    pubsub = client.pubsub()
+    pubsub = client.pubsub()  # type: ignore[no-untyped-call]
     pubsub.subscribe("from:system:bound-box")
     pubsub.get_message(timeout=1)
     try:
@@ -162,7 +167,7 @@ def test_shell_publishes_bound_box_on_moves(page: Any, web_app: WebApp) -> None:
         client.close()
 
 
-def test_broken_plugins_are_reported_and_the_rest_works(page: Any, console: ConsoleLog) -> None:
+def test_broken_plugins_are_reported_and_the_rest_works(page: Page, console: ConsoleLog) -> None:
     notices = page.locator(".notice.error")
     wait_for(lambda: notices.count() >= len(BROKEN), timeout=10)
     text = " ".join(notices.all_inner_texts())
@@ -181,7 +186,7 @@ def test_broken_plugins_are_reported_and_the_rest_works(page: Any, console: Cons
         assert any(name in error for error in console.errors), (name, console.errors)
 
 
-def test_no_unexpected_console_errors(page: Any, console: ConsoleLog) -> None:
+def test_no_unexpected_console_errors(page: Page, console: ConsoleLog) -> None:
     page.locator(".tg-example-data").wait_for(timeout=10_000)
     wait_for(lambda: page.locator(".tg-system-cpu").inner_text().endswith("%"), timeout=15)
     _wait_map_loaded(page)

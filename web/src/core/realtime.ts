@@ -75,9 +75,15 @@ export class RealtimeClient implements RealtimeApi {
     // phoenix appends "/websocket" to the endpoint.
     const endpoint = wsUrl.href.replace(/\/+$/, "");
     this.socket = new Socket(endpoint, {});
-    this.socket.onOpen(() => (this.connected.value = true));
-    this.socket.onClose(() => (this.connected.value = false));
-    this.socket.onError(() => (this.connected.value = false));
+    this.socket.onOpen(() => {
+      this.connected.value = true;
+    });
+    this.socket.onClose(() => {
+      this.connected.value = false;
+    });
+    this.socket.onError(() => {
+      this.connected.value = false;
+    });
     this.socket.connect();
     this.ensureTopic("system", winner?.token ?? null);
   }

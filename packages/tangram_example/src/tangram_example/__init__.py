@@ -22,4 +22,4 @@ async def example() -> dict[str, str]:
     return {"data": "This is an example plugin response"}
 
 
-plugin = tangram.Plugin(frontend_path="dist-frontend", routers=[router])
+plugin: tangram.Plugin[None] = tangram.Plugin(frontend_path="dist-frontend", routers=[router])

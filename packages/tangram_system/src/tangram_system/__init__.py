@@ -23,7 +23,7 @@ __all__ = ["CHANNEL", "format_uptime", "plugin", "publish_system_info", "system_
 CHANNEL = "to:system:update-node"
 INTERVAL_SECS = 1.0
 
-plugin = tangram.Plugin(frontend_path="dist-frontend")
+plugin: tangram.Plugin[None] = tangram.Plugin(frontend_path="dist-frontend")
 
 
 def format_uptime(seconds: float) -> str:

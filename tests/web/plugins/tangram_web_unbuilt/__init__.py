@@ -4,4 +4,4 @@ from __future__ import annotations
 
 import tangram
 
-plugin = tangram.Plugin(frontend_path="frontend")
+plugin: tangram.Plugin[None] = tangram.Plugin(frontend_path="frontend")

@@ -1,0 +1,63 @@
+"""The system service against a real Redis, and the message format the widget expects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import httpx
+import redis.asyncio
+from tangram_system import CHANNEL, format_uptime, publish_system_info, system_messages
+
+import tangram
+from tangram.config import TangramConfig
+from tangram.testing import RedisServer
+
+
+def test_format_uptime_keeps_counting_hours_past_a_day() -> None:
+    assert format_uptime(0) == "0:00:00"
+    assert format_uptime(59.9) == "0:00:59"
+    assert format_uptime(3661) == "1:01:01"
+    assert format_uptime(27 * 3600 + 5) == "27:00:05"
+    assert format_uptime(-3) == "0:00:00"  # clock skew never shows a negative uptime
+
+
+def test_messages_have_the_upstream_shape() -> None:
+    messages = system_messages(started_at=1000.0, now=1000.0 + 3725.25)
+    by_el = {message["el"]: message["value"] for message in messages}
+    assert [m["el"] for m in messages] == ["uptime", "info_utc", "cpu_load", "ram_usage"]
+    assert by_el["uptime"] == "1:02:05"
+    assert by_el["info_utc"] == 4725250
+    assert re.fullmatch(r"\d{1,3}\.\d\d%", by_el["cpu_load"])
+    assert re.fullmatch(r"\d{1,3}\.\d\d%", by_el["ram_usage"])
+
+
+async def test_service_publishes_every_second_to_the_system_channel(
+    redis_server: RedisServer,
+) -> None:
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    listener = redis.asyncio.Redis.from_url(redis_server.url)
+    pubsub = listener.pubsub()
+    await pubsub.subscribe(CHANNEL)
+    async with httpx.AsyncClient() as http:
+        state = tangram.BackendState(redis_client=client, http_client=http, config=TangramConfig())
+        service = asyncio.create_task(publish_system_info(state))
+        received: list[dict[str, Any]] = []
+        try:
+            async with asyncio.timeout(10):
+                while len(received) < 8:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                    if message is not None:
+                        received.append(json.loads(message["data"]))
+        finally:
+            service.cancel()
+            await asyncio.gather(service, return_exceptions=True)
+            await pubsub.aclose()
+            await listener.aclose()
+            await client.aclose()
+    assert [m["el"] for m in received] == ["uptime", "info_utc", "cpu_load", "ram_usage"] * 2
+    first, second = received[1]["value"], received[5]["value"]
+    # Two rounds, about a second apart, on the server's clock (epoch milliseconds).
+    assert isinstance(first, int) and 500 <= second - first <= 2500
