@@ -54,7 +54,7 @@ async def test_service_publishes_every_second_to_the_system_channel(
         finally:
             service.cancel()
             await asyncio.gather(service, return_exceptions=True)
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
             await listener.aclose()
             await client.aclose()
     assert [m["el"] for m in received] == ["uptime", "info_utc", "cpu_load", "ram_usage"] * 2
