@@ -139,3 +139,24 @@ async def test_idle_socket_is_closed(gateway_factory: GatewayFactory, watcher: W
     await watcher.collect(lambda s: any(b'"timeout"' in d for _, d in s))
     (leave,) = [json.loads(d) for d in watcher.on("from:room:phx_leave") if b"idle" in d]
     assert leave["reason"] == "timeout"
+
+
+async def test_join_while_redis_is_down_gets_an_error_then_works(
+    redis_server: RedisServer, gateway_factory: GatewayFactory
+) -> None:
+    gateway = await gateway_factory()
+    gateway.join_timeout_secs = 0.5
+    token = await mint(http_base(gateway), "late")
+    async with connect(ws_url(gateway)) as ws:
+        client = Phx(ws)
+        await asyncio.to_thread(redis_server.stop)
+        await client.send(["1", "1", "late", "phx_join", {"token": token}])
+        # Sent while the join waits: answered after it, in order.
+        await client.send([None, "2", "phoenix", "heartbeat", {}])
+        reply = await client.recv()
+        assert reply[:4] == ["1", "1", "late", "phx_reply"]
+        assert reply[4] == {"status": "error", "response": {"reason": "unavailable"}}
+        assert (await client.recv())[:2] == [None, "2"]
+        await asyncio.to_thread(redis_server.start)
+        gateway.join_timeout_secs = 5.0
+        assert (await client.join("late", token))[4] == OK

@@ -107,6 +107,8 @@ def handle_http(
         cors = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
     if path == "/stats" and method == "GET" and stats is not None:
         return _json(200, dict(stats), cors)
+    if path == "/websocket":
+        return _error(426, "/websocket needs a WebSocket upgrade (Upgrade: websocket)", cors)
     if path != "/token":
         return _error(404, f"no such endpoint {path!r}; use POST /token or GET /websocket", cors)
     if origin is not None and not cors:

@@ -57,6 +57,11 @@ class Hub:
         """Resolves once Redis confirmed the topic's pattern (at once if it already had)."""
         return self.pubsub.psubscribe(pattern_for(topic))
 
+    def release(self, topic: str) -> None:
+        """Drop the topic's pattern if a join asked for it but nobody became a member."""
+        if topic not in self.topics and topic not in PERMANENT:
+            self.pubsub.punsubscribe(pattern_for(topic))
+
     def add(self, topic: str, member: Member) -> bool:
         """Add ``member``; True when it is the topic's first local member."""
         members = self.topics.get(topic)

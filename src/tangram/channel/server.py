@@ -67,6 +67,7 @@ class Gateway:
         self.presence = Presence(self.commands, self.instance, PRESENCE_TTL_SECS)
         self.issuer: TokenIssuer
         self.slow_grace_secs = 2.0
+        self.join_timeout_secs = JOIN_TIMEOUT_SECS
         self.port = self.config.port
         self._sock = sock
         self._reuse_port = reuse_port
@@ -205,10 +206,9 @@ class Gateway:
         m = action.membership
         session = conn.session
         assert session is not None
-        try:
-            await asyncio.wait_for(asyncio.shield(self.hub.subscribe(m.topic)), JOIN_TIMEOUT_SECS)
-        except (asyncio.TimeoutError, asyncio.CancelledError, RedisDown):
+        if not await self._subscribed(m.topic):
             session.drop(m)
+            self.hub.release(m.topic)
             conn.send_text(action.unavailable)
             log.warning("join of %r failed: Redis did not confirm the subscription", m.topic)
             return
@@ -217,6 +217,8 @@ class Gateway:
         first = self.hub.add(m.topic, conn)
         m.active = True
         conn.send_text(action.ok)
+        if not m.active:
+            return  # the reply itself overflowed a slow client, which was closed
         try:
             state = await self.presence.track(m)
         except RedisDown:
@@ -231,6 +233,23 @@ class Gateway:
         if first:
             self._admin("channel.add", channel=m.topic, channels=sorted(self.hub.topics))
         self._admin("channel.join", channel=m.topic, id=m.client_id, members=self._members(m.topic))
+
+    async def _subscribed(self, topic: str) -> bool:
+        """Wait until Redis confirmed the topic's pattern (False after the timeout)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.join_timeout_secs
+        while True:
+            future = self.hub.subscribe(topic)
+            try:
+                await asyncio.wait_for(asyncio.shield(future), deadline - loop.time())
+                return True
+            except asyncio.TimeoutError:
+                return False
+            except asyncio.CancelledError:
+                # The topic's last member left meanwhile, dropping the pattern:
+                # subscribe again. A cancellation of this task itself propagates.
+                if not future.cancelled() or loop.time() >= deadline:
+                    raise
 
     def leave(self, conn: Connection, m: Membership, reason: str) -> None:
         if not m.active:
