@@ -59,8 +59,8 @@ def messages(
             if onground:
                 yield {**base, "bds": "06", **_speed(row), **position}
             elif row.get("altitude") is not None:
-                altitude = int(row["altitude"])
-                yield {**base, "bds": "05", "altitude": altitude, "source": "barometric", **position}
+                altitude = {"altitude": int(row["altitude"]), "source": "barometric"}
+                yield {**base, "bds": "05", **altitude, **position}
         if not onground and due(icao, "vel", ts, velocity_every):
             rate = row.get("vertical_rate")
             velocity = {**_speed(row), "vertical_rate": None if rate is None else int(rate)}

@@ -20,6 +20,9 @@ __all__ = ["COLUMNS", "HistoryStore"]
 
 log = logging.getLogger(__name__)
 
+#: Points waiting for the writer beyond which new ones are dropped (about 100 MB).
+MAX_PENDING = 500_000
+
 #: Stored per point, after ``icao24`` and ``timestamp``.
 COLUMNS = (
     "callsign",
@@ -62,6 +65,7 @@ class HistoryStore:
         self.sample_secs = sample_secs
         self.pending: list[tuple[Any, ...]] = []
         self.written = 0
+        self.dropped = 0
         self._last_point: dict[str, float] = {}
         # One writer thread owns the write connection (sqlite3 objects are not
         # thread-safe); reads use short-lived connections of their own.
@@ -88,6 +92,10 @@ class HistoryStore:
         if last is not None and ts - last < self.sample_secs and ts >= last:
             return
         self._last_point[icao24] = ts
+        if len(self.pending) >= MAX_PENDING:
+            # The disk cannot keep up: lose points rather than memory.
+            self.dropped += 1
+            return
         self.pending.append((icao24, ts, *[record[c] for c in COLUMNS]))
 
     async def flush(self) -> int:

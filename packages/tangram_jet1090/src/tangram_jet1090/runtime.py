@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,13 +19,15 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
+from tangram.errors import ConfigError
+
 from .aircraft import AircraftTable
 from .aircraftdb import AircraftDatabase, download_database, is_fresh
 from .config import Jet1090Config
 from .feed import FeedReader
 from .history import HistoryStore
 from .parse import MalformedMessage, UnknownMessage, parse_message
-from .replay import ReplayStats, replay
+from .replay import ReplayError, ReplayStats, replay
 from .streaming import StreamingClients
 
 __all__ = ["FeedStats", "Jet1090Runtime"]
@@ -77,7 +80,14 @@ class Jet1090Runtime:
 
     async def open(self) -> None:
         if self.history is not None:
-            await self.history.open()
+            try:
+                await self.history.open()
+            except (OSError, sqlite3.Error) as exc:
+                raise ConfigError(
+                    f"history database {self.history.path} cannot be opened ({exc}); set "
+                    "history_path to a writable file, or history_enabled = false",
+                    key="plugins.tangram_jet1090.history_path",
+                ) from exc
         cached = self.config.aircraft_db_file(self.base_dir)
         if cached.is_file():
             self._use_database(cached)
@@ -200,14 +210,18 @@ class Jet1090Runtime:
             self.config.replay_speed,
             ", loop" if self.config.replay_loop else "",
         )
-        await replay(
-            redis_client,
-            path,
-            self.config.jet1090_channel,
-            speed=self.config.replay_speed,
-            loop=self.config.replay_loop,
-            stats=self.replay_stats,
-        )
+        try:
+            await replay(
+                redis_client,
+                path,
+                self.config.jet1090_channel,
+                speed=self.config.replay_speed,
+                loop=self.config.replay_loop,
+                stats=self.replay_stats,
+            )
+        except ReplayError as exc:
+            # A wrong path stays wrong: report it once instead of restarting forever.
+            log.error("plugins.tangram_jet1090.replay_file: %s", exc)
 
     def snapshot(self) -> dict[str, Any]:
         """Counters for ``GET /jet1090/stats``."""
