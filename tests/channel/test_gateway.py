@@ -224,3 +224,46 @@ async def test_disconnect_without_leave(gateway: Gateway, watcher: Watcher) -> N
     await watcher.collect(lambda s: any(b'"gone"' in d and "phx_leave" in n for n, d in s))
     (leave,) = [json.loads(d) for d in watcher.on("from:room:phx_leave") if b"gone" in d]
     assert leave == {"id": "gone", "topic": "room", "reason": "disconnect"}
+
+
+async def test_publish_right_after_join_reply_is_delivered(
+    gateway: Gateway, client: Phx, redis_client: aioredis.Redis
+) -> None:
+    base = http_base(gateway)
+    for n in range(15):  # each a brand-new topic, so each join subscribes first
+        topic = f"fresh:{n}"
+        assert (await client.join(topic, await mint(base, topic)))[4] == OK
+        await redis_client.publish(f"to:{topic}:hello", str(n))
+        assert (await client.expect("hello", topic))[4] == n
+
+
+async def test_client_pushes_reach_redis_in_order(
+    gateway: Gateway, client: Phx, watcher: Watcher
+) -> None:
+    await client.join("seq", await mint(http_base(gateway), "seq"))
+    for n in range(200):
+        await client.send(["1", None, "seq", "n", n])  # no ref: no reply expected
+    await watcher.collect(lambda s: len([1 for name, _ in s if name == "from:seq:n"]) == 200)
+    assert [int(d) for d in watcher.on("from:seq:n")] == list(range(200))
+
+
+async def test_admin_members_see_meta_events(gateway: Gateway) -> None:
+    base = http_base(gateway)
+    async with connect(ws_url(gateway)) as ws_admin, connect(ws_url(gateway)) as ws_user:
+        admin, user = Phx(ws_admin), Phx(ws_user)
+        await admin.join("admin", await mint(base, "admin", "ops"))
+        await user.join("room:9", await mint(base, "room:9", "u1"))
+        # Its own join comes first (channel.add/channel.join for "admin" itself).
+        added = await admin.expect("channel.add", "admin")
+        assert added[:3] == [None, None, "admin"] and added[4]["channel"] == "admin"
+        added = await admin.expect("channel.add", "admin")
+        assert added[4]["channel"] == "room:9" and "room:9" in added[4]["channels"]
+        joined = (await admin.expect("channel.join", "admin"))[4]
+        if joined["channel"] == "admin":
+            joined = (await admin.expect("channel.join", "admin"))[4]
+        assert joined == {"channel": "room:9", "id": "u1", "members": ["u1"]}
+        await user.send(["1", "5", "room:9", "phx_leave", {}])
+        left = (await admin.expect("channel.leave", "admin"))[4]
+        assert left == {"channel": "room:9", "id": "u1", "reason": "leave", "members": []}
+        removed = (await admin.expect("channel.remove", "admin"))[4]
+        assert removed["channel"] == "room:9" and "room:9" not in removed["channels"]
