@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -15,13 +16,13 @@ from tangram_jet1090.replay import ReplayError, replay
 from tangram.testing import RedisServer
 
 
-async def _next(pubsub: aioredis.client.PubSub, timeout: float = 3.0) -> dict[str, object]:
+async def _next(pubsub: aioredis.client.PubSub, timeout: float = 3.0) -> dict[str, Any]:
     """The next published message (get_message returns None for subscribe replies)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
         if message is not None:
-            data: dict[str, object] = orjson.loads(message["data"])
+            data: dict[str, Any] = orjson.loads(message["data"])
             return data
     raise AssertionError("no message published")
 
@@ -45,7 +46,7 @@ async def test_timestamps_are_shifted_to_now_and_spacing_scaled(
     await pubsub.subscribe("feed")
     started = time.time()
     stats = await replay(client, recording, "feed", speed=2.0, loop=False)
-    received = []
+    received: list[dict[str, Any]] = []
     while len(received) < 3:
         received.append(await _next(pubsub))
     assert stats.published == 3
@@ -55,7 +56,7 @@ async def test_timestamps_are_shifted_to_now_and_spacing_scaled(
     assert stamps[1] - stamps[0] == pytest.approx(0.5, abs=0.01)
     assert stamps[2] - stamps[0] == pytest.approx(1.0, abs=0.01)
     assert time.time() - started >= 0.95  # the spacing was really waited for
-    await pubsub.aclose()
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
     await client.aclose()
 
 
@@ -68,7 +69,7 @@ async def test_loop_replays_again(redis_server: RedisServer, tmp_path: Path) -> 
     altitudes = [(await _next(pubsub))["altitude"] for _ in range(5)]
     assert altitudes in ([0, 1, 0, 1, 0], [1, 0, 1, 0, 1])
     task.cancel()
-    await pubsub.aclose()
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
     await client.aclose()
 
 

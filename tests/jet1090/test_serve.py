@@ -84,7 +84,7 @@ def test_serve_replays_a_configured_file_and_streams_it(
     )
     served = tangram_server(config)
     client = redis.Redis.from_url(redis_server.url)
-    pubsub = client.pubsub()
+    pubsub = client.pubsub()  # type: ignore[no-untyped-call]
     pubsub.subscribe("to:streaming-tab1:new-jet1090-data")
     box = (
         b'{"connectionId":"tab1","northEastLat":49.1,"northEastLng":2.7,'
