@@ -98,7 +98,7 @@ def describe_run() -> str:
     )
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
+def format_table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
     def cell(row: dict[str, Any], key: str, fmt: str) -> str:
         value = row.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -108,6 +108,10 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     cells = [[title for title, _, _ in COLUMNS]]
     cells += [[cell(r, key, fmt) for _, key, fmt in COLUMNS] for r in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    if markdown:
+        lines = ["| " + " | ".join(line) + " |" for line in cells]
+        lines.insert(1, "|" + "|".join(" --- " for _ in widths) + "|")
+        return "\n".join(lines)
     lines = [" | ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -159,7 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         help="extra [channel] TOML line for our gateway, e.g. --set 'workers = 2'",
     )  # fmt: skip
     p.add_argument("--json", type=Path, help="also write the JSON results to this file")
+    p.add_argument(
+        "--table-from", type=Path, metavar="JSON",
+        help="only print the Markdown table of a saved --json file, run nothing",
+    )  # fmt: skip
     args = p.parse_args(argv)
+    if args.table_from:
+        print(format_table(json.loads(args.table_from.read_text()), markdown=True))
+        return 0
 
     scenarios = scenarios_from_args(args)
     targets = ["tangram", "rust"] if args.target == "both" else [args.target]
