@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import redis.exceptions
 from tangram_jet1090.history import HistoryStore
 from tangram_jet1090.replay import replay
 
@@ -108,3 +109,35 @@ async def test_bad_messages_are_counted_and_skipped(start_runtime: Any) -> None:
     assert "393322" in stats.last_error or "99" in (stats.last_error or "")
     record = running.runtime.table.get("393322")
     assert record is not None and record["callsign"] == "AFR34ZG"
+
+
+async def test_feed_survives_a_redis_restart(start_runtime: Any, redis_server: Any) -> None:
+    running = await start_runtime()
+    runtime = running.runtime
+
+    async def applied(n: int) -> None:
+        while runtime.stats.applied < n:
+            await asyncio.sleep(0.05)
+
+    await running.redis.publish("jet1090", b'{"df":"4","icao24":"393322","altitude":100}')
+    await running.redis.publish("from:system:join-streaming", b'{"connectionId":"tab"}')
+    await asyncio.wait_for(applied(1), timeout=5)
+    await asyncio.to_thread(redis_server.restart, 0.5)
+    frames_at_restart = runtime.stats.frames_sent
+    # the reader reconnects and subscribes again by itself
+    await asyncio.wait_for(runtime.feed.subscribed.wait(), timeout=15)
+    message = b'{"df":"4","icao24":"393322","altitude":200}'
+    try:
+        await running.redis.publish("jet1090", message)
+    except redis.exceptions.ConnectionError:  # the test's own connection was cut too
+        await running.redis.publish("jet1090", message)
+    await asyncio.wait_for(applied(2), timeout=5)
+    assert runtime.table.get("393322")["altitude"] == 200
+    assert runtime.feed.reconnects == 1
+
+    # the streaming loop skipped the ticks Redis was away and carries on
+    async def streamed() -> None:
+        while runtime.stats.frames_sent < frames_at_restart + 2:
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(streamed(), timeout=5)

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from tangram.errors import ConfigError
 
@@ -133,8 +134,18 @@ class Jet1090Runtime:
         """Every ``stream_interval_secs``: expire, then send each client its frame."""
         interval = self.config.stream_interval_secs
         next_tick = time.monotonic()
+        failing = False
         while True:
-            await self.stream_once(redis_client)
+            try:
+                await self.stream_once(redis_client)
+                if failing:
+                    log.info("streaming frames again")
+                failing = False
+            except (RedisError, OSError) as exc:
+                # Redis restarting: skip ticks (the client reconnects) rather than crash.
+                if not failing:
+                    log.warning("cannot publish frames (%s); retrying every tick", exc)
+                failing = True
             next_tick += interval
             delay = next_tick - time.monotonic()
             if delay < 0:  # fell behind (huge picture?): do not try to catch up
@@ -231,6 +242,7 @@ class Jet1090Runtime:
             "streaming_clients": sorted(self.clients.clients),
             "history_points_written": self.history.written if self.history else None,
             "history_pending": len(self.history.pending) if self.history else None,
+            "history_dropped": self.history.dropped if self.history else None,
             "aircraft_db": str(self.aircraft_db.path) if self.aircraft_db else None,
             "replay": asdict(self.replay_stats),
             "feed_reconnects": self.feed.reconnects,

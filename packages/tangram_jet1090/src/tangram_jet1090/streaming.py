@@ -172,10 +172,24 @@ class StreamingClients:
         return gone
 
     def frames(self, records: Collection[dict[str, Any]], count: int) -> list[tuple[str, bytes]]:
-        """One encoded ``{"count", "aircraft"}`` frame per client."""
+        """One encoded ``{"count", "aircraft"}`` frame per client.
+
+        Each record is encoded at most once per tick and the frames are spliced from
+        those bytes: with many browsers looking at the same area, encoding would
+        otherwise dominate the tick.
+        """
         if not self.clients:
             return []
         located = [r for r in records if r["latitude"] is not None]
+        encoded: dict[str, bytes] = {}
+
+        def encode(record: dict[str, Any]) -> bytes:
+            body = encoded.get(record["icao24"])
+            if body is None:
+                body = encoded[record["icao24"]] = orjson.dumps(record)
+            return body
+
+        head = b'{"count":%d,"aircraft":[' % count
         out = []
         for client in self.clients.values():
             box = client.box
@@ -185,10 +199,9 @@ class StreamingClients:
                 contains = box.contains
                 visible = [r for r in located if contains(r["latitude"], r["longitude"])]
             if client.selected:
-                shown = {r["icao24"] for r in visible}
-                wanted = client.selected - shown
+                wanted = client.selected - {r["icao24"] for r in visible}
                 visible = visible + [r for r in records if r["icao24"] in wanted]
-            body = orjson.dumps({"count": count, "aircraft": visible})
+            body = head + b",".join([encode(r) for r in visible]) + b"]}"
             out.append((frame_channel(client.id), body))
         return out
 
