@@ -22,9 +22,10 @@ __all__ = ["BoundingBox", "StreamClient", "StreamingClients", "frame_channel"]
 
 log = logging.getLogger(__name__)
 
-#: Membership ends for these reasons; "replaced" means a newer join of the same topic
-#: on the same socket took over, so the client is still there.
-_ENDING_REASONS = frozenset({"leave", "disconnect", "timeout", "slow", "closed", "error"})
+#: Every phx_leave ends a membership except this reason: a newer join of the same topic
+#: on the same socket took over, so the client is still there. Any other reason
+#: (leave, disconnect, timeout, slow, and whatever a gateway adds later) ends it.
+_STILL_THERE = "replaced"
 #: Boxes of departed clients kept so that a browser re-joining after a reconnect
 #: (phoenix.js re-joins by itself, without a new join-streaming) is served again.
 _DEPARTED_MEMORY = 1024
@@ -110,11 +111,11 @@ class StreamingClients:
                 self.leave(_text(data.get("connectionId")))
             elif event == "bound-box":
                 self.bound_box(data, now)
-            elif event == "phx_leave" and data.get("reason") in _ENDING_REASONS:
+            elif event == "phx_leave" and data.get("reason") != _STILL_THERE:
                 self.leave(_text(data.get("id")))
         elif topic.startswith("streaming-"):
             client_id = topic.removeprefix("streaming-")
-            if event == "phx_leave" and data.get("reason") in _ENDING_REASONS:
+            if event == "phx_leave" and data.get("reason") != _STILL_THERE:
                 self.leave(client_id)
             elif event == "phx_join":
                 self.rejoin(client_id, now)
