@@ -267,3 +267,49 @@ async def test_admin_members_see_meta_events(gateway: Gateway) -> None:
         assert left == {"channel": "room:9", "id": "u1", "reason": "leave", "members": []}
         removed = (await admin.expect("channel.remove", "admin"))[4]
         assert removed["channel"] == "room:9" and "room:9" not in removed["channels"]
+
+
+async def test_each_message_is_encoded_once_whatever_the_members(
+    gateway: Gateway, redis_client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tangram.channel import hub
+
+    calls: list[bytes] = []
+    real = hub.encode_broadcast
+
+    def counting(topic: str, event: str, payload: bytes) -> bytes:
+        calls.append(payload)
+        return real(topic, event, payload)
+
+    monkeypatch.setattr(hub, "encode_broadcast", counting)
+    base = http_base(gateway)
+    async with connect(ws_url(gateway)) as a, connect(ws_url(gateway)) as b, \
+            connect(ws_url(gateway)) as c:  # fmt: skip
+        clients = [Phx(ws) for ws in (a, b, c)]
+        for phx in clients:
+            await phx.join("shared", await mint(base, "shared"))
+        for n in range(5):
+            await redis_client.publish("to:shared:tick", str(n))
+        for phx in clients:
+            assert [(await phx.expect("tick"))[4] for _ in range(5)] == list(range(5))
+    # 15 deliveries, 5 encodings (presence diffs of the joins may also be counted).
+    ticks = [payload for payload in calls if not payload.startswith(b'{"joins"')]
+    assert ticks == [str(n).encode() for n in range(5)]
+
+
+async def test_rejoin_replaces_and_delivers_once(
+    gateway: Gateway, client: Phx, redis_client: aioredis.Redis, watcher: Watcher
+) -> None:
+    token = await mint(http_base(gateway), "dup", "me")
+    await client.send(["1", "1", "dup", "phx_join", {"token": token}])
+    await client.expect("presence_state")
+    await client.send(["2", "2", "dup", "phx_join", {"token": token}])
+    assert await client.expect("phx_close") == ["1", None, "dup", "phx_close", {}]
+    assert (await client.expect("phx_reply"))[:2] == ["2", "2"]
+    await redis_client.publish("to:dup:once", b"1")
+    await redis_client.publish("to:dup:end", b"2")
+    frames = []
+    while (frame := await client.recv())[3] != "end":
+        frames.append(frame[3])
+    assert frames.count("once") == 1
+    await watcher.collect(lambda s: any(b"replaced" in d for _, d in s))

@@ -97,7 +97,8 @@ def test_rejoin_replaces_previous_membership() -> None:
     first = joined(s, "t", "1")
     actions = s.receive_text(json.dumps(["2", "2", "t", "phx_join", {"token": GOOD}]))
     assert actions[0] == Leave(first.membership, "replaced")
-    assert isinstance(actions[1], Join) and actions[1].membership.join_ref == "2"
+    assert sent(actions) == [["1", None, "t", "phx_close", {}]]
+    assert isinstance(actions[2], Join) and actions[2].membership.join_ref == "2"
     assert len(s.members) == 1
 
 

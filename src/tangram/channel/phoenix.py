@@ -202,7 +202,10 @@ class Session:
         actions: list[Action] = []
         old = self.members.pop(topic, None)
         if old is not None:
+            # As Phoenix does: close the old channel (phoenix.js drops this for the new
+            # one, whose join_ref differs).
             actions.append(Leave(old, "replaced"))
+            actions.append(Send(encode_message(old.join_ref, None, topic, "phx_close", b"{}")))
         membership = Membership(topic, join_ref, client_id, self._new_phx_ref())
         self.members[topic] = membership
         unavailable = reply(join_ref, ref, topic, "error", reason="unavailable")
