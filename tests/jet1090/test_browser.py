@@ -108,3 +108,8 @@ def _check(page: Any) -> None:
     assert info.locator(".jet1090-callsign").inner_text().strip() != ""
     wait_for(lambda: "ft" in info.locator(".jet1090-altitude").inner_text(), timeout=10)
     wait_for(lambda: int(info.locator(".jet1090-trail").inner_text().split()[0]) >= 2, timeout=20)
+    # the trail is drawn on the map as a line from the history endpoint plus live points
+    trail = page.evaluate(
+        "() => window.tangram.map.querySourceFeatures('jet1090-trail').map(f => f.geometry.type)"
+    )
+    assert "LineString" in trail

@@ -12,7 +12,10 @@ object per line) that the replayer publishes as if a decoder were running:
 - DF5 squawk every 15 s.
 
 The messages are synthesised from state vectors, so they carry no ``frame``. The time
-window is limited (``--minutes``) to keep the file a few MB.
+window is limited (``--minutes``) to keep the file a few MB. The recording starts at
+``--begin-minute`` (the busiest part of the sample, so that the map is full as soon as
+the demo opens) and continues with the part before it, shifted in time: played in a
+loop it covers the whole window.
 
     python packages/tangram_jet1090/scripts/make_demo.py \
         /work/shared/data/traffic-2.13/quickstart.json.gz
@@ -71,6 +74,18 @@ def messages(
             yield {"timestamp": ts, "df": "5", "icao24": icao, "squawk": str(squawk).zfill(4)}
 
 
+def rotate(rows: list[dict[str, Any]], begin: float, end: float) -> list[dict[str, Any]]:
+    """Rows from ``begin`` to ``end``, then the earlier ones moved after ``end``
+    (timestamps in ms); the order by time is kept."""
+    first = rows[0]["timestamp"]
+    later = [row for row in rows if row["timestamp"] >= begin]
+    span = end - first
+    earlier = [
+        {**row, "timestamp": row["timestamp"] + span} for row in rows if row["timestamp"] < begin
+    ]
+    return later + earlier
+
+
 def _speed(row: dict[str, Any]) -> dict[str, Any]:
     speed, track = row.get("groundspeed"), row.get("track")
     return {
@@ -84,6 +99,7 @@ def main() -> None:
     parser.add_argument("quickstart", type=Path, help="quickstart.json.gz (traffic 2.13)")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--minutes", type=float, default=180.0, help="length of the demo")
+    parser.add_argument("--begin-minute", type=float, default=120.0, help="where it starts")
     parser.add_argument("--position-every", type=float, default=2.0)
     parser.add_argument("--velocity-every", type=float, default=4.0)
     args = parser.parse_args()
@@ -92,6 +108,7 @@ def main() -> None:
     rows.sort(key=lambda row: row["timestamp"])
     end = rows[0]["timestamp"] + args.minutes * 60_000
     rows = [row for row in rows if row["timestamp"] < end]
+    rows = rotate(rows, rows[0]["timestamp"] + args.begin_minute * 60_000, end)
     count = 0
     args.output.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0: rebuilding from the same input gives the same bytes
