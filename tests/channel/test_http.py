@@ -166,3 +166,19 @@ async def test_connection_close_and_idle_http_connections(
     reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
     assert await asyncio.wait_for(reader.read(), 5) == b""
     writer.close()
+
+
+async def test_garbage_http_is_answered_and_harmless(gateway: Gateway) -> None:
+    for junk in (
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        b"GET / HTTP/9\r\n\r\n",
+        b"POST /token HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+        b"\r\n" * 5000,
+    ):
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(junk)
+        answer = await asyncio.wait_for(reader.read(), 5)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 4")
+        writer.close()
+    async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
+        assert (await http.post("/token", json={"channel": "t"})).status_code == 200

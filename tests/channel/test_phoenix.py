@@ -247,3 +247,37 @@ def test_protocol_modules_import_no_io() -> None:
                 assert name.split(".")[0] not in forbidden, f"{module.__name__} imports {name}"
                 if name.startswith("."):
                     assert name in (".wire", ".phoenix"), f"{module.__name__} imports {name}"
+
+
+def test_mutated_frames_never_raise() -> None:
+    """Byte flips, cuts and splices of valid frames: always actions, never an exception."""
+    import random
+
+    rng = random.Random(2347)
+    seeds = [
+        '["1","1","t","phx_join",{"token":"good-token"}]',
+        '[null,"2","phoenix","heartbeat",{}]',
+        '["1","3","t","move",{"a":[1,2,{"b":"\\u00e9"}],"c":null}]',
+        '["1","4","t","phx_leave",{}]',
+    ]
+    binary_seed = b"\x00\x01\x01\x01\x04" + b"15tmove" + b"\x00\xff"
+    alphabet = '[]{}",:\\ 0123456789nultrefalse\x00\xff\u00e9'
+    for _ in range(3000):
+        s = session()
+        joined(s, "t")
+        text = list(rng.choice(seeds))
+        for _ in range(rng.randint(1, 4)):
+            op, pos = rng.random(), rng.randrange(len(text))
+            if op < 0.4:
+                text[pos] = rng.choice(alphabet)
+            elif op < 0.7:
+                del text[pos:]
+                text = text or ["["]
+            else:
+                text.insert(pos, rng.choice(alphabet))
+        for action in s.receive_text("".join(text)):
+            assert not isinstance(action, Close) or action.code == 1007
+        data = bytearray(binary_seed)
+        data[rng.randrange(len(data))] = rng.randrange(256)
+        for action in s.receive_binary(bytes(data[: rng.randint(0, len(data))])):
+            assert not isinstance(action, Close) or action.code == 1007
