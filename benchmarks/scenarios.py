@@ -201,6 +201,8 @@ async def _probe(clients: list[BenchClient], redis_url: str, channel: str, seq: 
 async def _ingress(gw: Gateway, sc: Scenario, redis_url: str, quiet: float) -> dict[str, Any]:
     topic = f"bench-{sc.name}"
     clients = await _connect(gw, topic, sc.clients, 0, array("q"))
+    for c in clients:
+        c.count_acks = True
     beat = asyncio.create_task(_heartbeats(clients))
     sub = await asyncio.create_subprocess_exec(
         sys.executable, REDISLOAD, "subscribe", "--url", redis_url,

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from array import array
 from pathlib import Path
 
 from websockets.speedups import apply_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wsload import DATA_RE, encode_frame, parse_frames
+from wsload import DATA_RE, BenchClient, encode_frame, parse_frames
 
 HERE = Path(__file__).resolve().parent
 
@@ -66,3 +68,24 @@ def test_quick_run_against_our_gateway_loses_nothing(tmp_path: Path) -> None:
     assert ingress["delivered"] == ingress["expected"] == 10 * 100
     assert ingress["push_acks"] == ingress["expected"]  # every push got its "ok" reply
     assert fanout["gateway_cpu_s"] > 0 and "scenario" in run.stdout
+
+
+async def test_client_counts_payloads_split_across_reads_on_both_paths() -> None:
+    frames = []
+    for seq in (*range(300), 7):  # 7 twice: a duplicate
+        text = b'[null,null,"t","m",{"a":%d,"b":%d,"c":"%s"}]' % (seq, time.time_ns(), b"p" * 90)
+        frames.append(bytes((0x81, 126)) + len(text).to_bytes(2, "big") + text)
+    reply = b'["1","5","t","phx_reply",{"status":"ok","response":{}}]'
+    frames.insert(100, bytes((0x81, len(reply))) + reply)  # a push acknowledgement
+    stream = b"".join(frames) + bytes((0x88, 2)) + (1000).to_bytes(2, "big")
+    for fast in (True, False):
+        latencies: array[int] = array("q")
+        client = BenchClient(0, "127.0.0.1", 1, "tok", "t", 300, latencies)
+        client.upgraded.set_result(None)
+        client.joined.set_result(True)
+        client.count_acks = not fast
+        for start in range(0, len(stream), 997):  # reads cut frames anywhere
+            client.data_received(stream[start : start + 997])
+        assert (client.received, client.duplicates, len(latencies)) == (300, 1, 301)
+        assert client.close_reason == "close 1000 "
+        assert client.replies_ok == (0 if fast else 1)
