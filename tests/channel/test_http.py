@@ -65,7 +65,8 @@ async def test_other_methods_and_paths(gateway: Gateway) -> None:
         assert (await http.post("/token", content=b"x" * 70_000)).status_code == 413
         async with connect(ws_url(gateway)):
             stats = (await http.get("/stats")).json()
-    assert stats["connections"] == 1
+    assert stats["websockets_accepted"] == 1
+    assert stats["open_connections"] == 2  # the WebSocket and this HTTP connection
 
 
 async def test_token_api_key(gateway_factory: GatewayFactory) -> None:

@@ -9,21 +9,20 @@ costs no task: broadcasts are queued by the hub and written once per Redis batch
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import deque
 from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qs, urlsplit
 
-import h11
 from websockets.datastructures import Headers
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from .http import MAX_BODY_BYTES, handle_http
+from .handshake import HttpPhase, Upgrade
+from .http import HttpResponse, handle_http
 from .phoenix import Action, Close, Join, Leave, Publish, Send, Session
 from .wire import OP_TEXT, ws_frame
 
@@ -50,7 +49,7 @@ class Connection(asyncio.Protocol):
     def __init__(self, gateway: Gateway) -> None:
         self.gw = gateway
         self.transport: asyncio.Transport | None = None
-        self.http: h11.Connection | None = h11.Connection(h11.SERVER)
+        self.http: HttpPhase | None = None
         self.ws: ServerProtocol | None = None
         self.session: Session | None = None
         self.last_seen = time.monotonic()
@@ -63,8 +62,6 @@ class Connection(asyncio.Protocol):
         self._backlog: deque[tuple[bool, bytes]] = deque()
         self._fragments: list[bytes] = []
         self._fragment_text = False
-        self._body = bytearray()
-        self._request: h11.Request | None = None
         self._abort_timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -75,6 +72,7 @@ class Connection(asyncio.Protocol):
         self.transport = transport
         limit = self.gw.config.max_buffer_bytes
         transport.set_write_buffer_limits(high=limit, low=limit // 2)
+        self.http = HttpPhase(transport, self._answer_http)
         self.gw.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -82,7 +80,9 @@ class Connection(asyncio.Protocol):
         if self.ws is not None:
             self._ws_data(data)
         elif self.http is not None:
-            self._http_data(data)
+            upgrade = self.http.feed(data)
+            if upgrade is not None:
+                self._upgrade(upgrade)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.gw.connections.discard(self)
@@ -101,114 +101,36 @@ class Connection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self.over_since = None
 
-    # -- HTTP -------------------------------------------------------------------------
+    # -- HTTP and the upgrade ---------------------------------------------------------
 
-    def _http_data(self, data: bytes) -> None:
-        conn = self.http
-        assert conn is not None
-        conn.receive_data(data)
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                self._http_fail(exc.error_status_hint, f"bad HTTP request: {exc}")
-                return
-            if event is h11.NEED_DATA:
-                return
-            if isinstance(event, h11.Request):
-                self._request, self._body = event, bytearray()
-            elif isinstance(event, h11.Data):
-                self._body += event.data
-                if len(self._body) > MAX_BODY_BYTES:
-                    self._http_fail(413, f"request body over {MAX_BODY_BYTES} bytes")
-                    return
-            elif isinstance(event, h11.EndOfMessage):
-                if not self._is_upgrade():
-                    self._answer_http()
-                    if conn.our_state is h11.MUST_CLOSE or self.transport is None:
-                        self._close_transport()
-                        return
-                    if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-                        conn.start_next_cycle()
-            elif event is h11.PAUSED:
-                if self._is_upgrade():
-                    self._upgrade(conn.trailing_data[0])
-                return
-            elif isinstance(event, h11.ConnectionClosed):
-                self._close_transport()
-                return
-
-    def _is_upgrade(self) -> bool:
-        req = self._request
-        return req is not None and any(
-            name == b"upgrade" and value.lower() == b"websocket" for name, value in req.headers
-        )
-
-    def _headers(self) -> dict[str, str]:
-        assert self._request is not None
-        return {k.decode().lower(): v.decode("latin-1") for k, v in self._request.headers}
-
-    def _answer_http(self) -> None:
-        req = self._request
-        assert req is not None and self.http is not None
-        path = urlsplit(req.target.decode("latin-1")).path
+    def _answer_http(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> HttpResponse:
         gw = self.gw
-        response = handle_http(
-            req.method.decode(),
-            path,
-            self._headers(),
-            bytes(self._body),
-            policy=gw.origins,
-            issuer=gw.issuer,
+        return handle_http(
+            method, path, headers, body, policy=gw.origins, issuer=gw.issuer,
             api_key=gw.config.token_api_key,
-            stats=gw.stats,
-        )
-        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
-        try:
-            out = self.http.send(h11.Response(status_code=response.status, headers=headers))
-            out += self.http.send(h11.Data(data=response.body)) or b""
-            out += self.http.send(h11.EndOfMessage()) or b""
-        except h11.LocalProtocolError:
-            self._close_transport()
-            return
-        if self.transport is not None:
-            self.transport.write(out or b"")
-            self.written += len(out or b"")
+            stats={**gw.stats, "open_connections": len(gw.connections)},
+        )  # fmt: skip
 
-    def _http_fail(self, status: int, message: str) -> None:
-        body = json.dumps({"error": message}).encode()
-        head = (
-            f"HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
-        if self.transport is not None:
-            self.transport.write(head + body)
-        self._close_transport()
-
-    def _upgrade(self, rest: bytes) -> None:
-        req = self._request
-        assert req is not None and self.transport is not None
-        target = req.target.decode("latin-1")
-        headers = self._headers()
-        url = urlsplit(target)
+    def _upgrade(self, upgrade: Upgrade) -> None:
+        http, transport = self.http, self.transport
+        assert http is not None and transport is not None
+        url = urlsplit(upgrade.target)
         if url.path != "/websocket":
-            self._http_fail(404, f"no WebSocket at {url.path!r}; use /websocket")
+            http.fail(404, f"no WebSocket at {url.path!r}; use /websocket")
             return
-        origin = headers.get("origin")
+        origin = upgrade.header("origin")
         if not self.gw.origins.allows(origin):
             log.warning("refused a WebSocket from origin %r (not in the allow-list)", origin)
-            self._http_fail(
-                403, f"origin {origin!r} is not allowed; add it to [channel] allowed_origins"
-            )
+            http.fail(403, f"origin {origin!r} is not allowed; add it to [channel] allowed_origins")
             return
-        handshake = ServerProtocol()
-        request = Request(
-            target, Headers([(k.decode(), v.decode("latin-1")) for k, v in req.headers])
-        )
-        response = handshake.accept(request)
-        self.transport.write(response.serialize())
+        # websockets validates the handshake and computes Sec-WebSocket-Accept; no
+        # extensions are offered, so permessage-deflate stays off.
+        response = ServerProtocol().accept(Request(upgrade.target, Headers(upgrade.headers)))
+        transport.write(response.serialize())
         if response.status_code != 101:
-            self._close_transport()
+            transport.close()
             return
         self.http = None
         self.ws = ServerProtocol(state=State.OPEN, max_size=self.gw.config.max_frame_bytes)
@@ -216,12 +138,12 @@ class Connection(asyncio.Protocol):
         user_token = query.get("userToken", [None])[0]
         vsn = query.get("vsn", ["2.0.0"])[0]
         self.session = Session(self.gw.issuer.check, self.gw.new_phx_ref, user_token)
-        self.gw.stats["connections"] += 1
+        self.gw.stats["websockets_accepted"] += 1
         if vsn.split(".")[0] != "2":
             self.close(CLOSE_VERSION, f"unsupported vsn {vsn[:20]!r}; this server speaks 2.x")
             return
-        if rest:
-            self._ws_data(rest)
+        if upgrade.rest:
+            self._ws_data(upgrade.rest)
 
     # -- WebSocket --------------------------------------------------------------------
 
