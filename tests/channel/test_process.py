@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
 import httpx
 import psutil
@@ -11,7 +13,7 @@ import pytest
 from tangram.channel import ChannelProcess, public_url
 from tangram.config import TangramConfig
 from tangram.errors import ChannelError
-from tangram.testing import RedisServer, free_port
+from tangram.testing import RedisServer, free_port, wait_for
 
 
 def config_with(**channel: object) -> TangramConfig:
@@ -69,3 +71,34 @@ def test_public_url() -> None:
     assert public_url(config_with()) == "http://127.0.0.1:2347"
     assert public_url(config_with(host="0.0.0.0", port=9000)) == "http://localhost:9000"
     assert public_url(config_with(public_url="https://x.org/ws/")) == "https://x.org/ws"
+
+
+PARENT = """
+import asyncio, sys
+from tangram.channel import ChannelProcess
+from tangram.config import TangramConfig
+
+async def main():
+    config = TangramConfig()
+    config.channel.port = 0
+    proc = ChannelProcess(config, sys.argv[1])
+    await proc.start()
+    print(proc.processes[0].pid, flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+def test_workers_die_with_a_killed_parent(redis_server: RedisServer) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, redis_server.url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        worker = psutil.Process(int(parent.stdout.readline()))
+        assert worker.is_running()
+    finally:
+        parent.kill()  # no chance to clean up: the worker must notice by itself
+        parent.wait()
+    wait_for(lambda: not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE)
