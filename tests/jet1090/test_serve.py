@@ -103,3 +103,26 @@ def test_serve_replays_a_configured_file_and_streams_it(
     wait_for(lambda: httpx.get(f"{served.url}/jet1090/stats").json()["streaming_clients"] == [])
     pubsub.close()
     client.close()
+
+
+def test_replay_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tangram", "jet1090", "replay", *args],
+            capture_output=True, text=True, timeout=30, cwd=tmp_path,
+        )  # fmt: skip
+
+    embedded = tmp_path / "embedded.toml"
+    embedded.write_text('[core]\nredis_url = "embedded"\n')
+    result = run("demo", "--config", str(embedded))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "--redis-url" in result.stderr and "embedded" in result.stderr
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[plugins.tangram_jet1090]\nreplay_speed = 0\n")
+    result = run("demo", "--config", str(bad), "--redis-url", "redis://127.0.0.1:1")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "plugins.tangram_jet1090.replay_speed = 0" in result.stderr
+
+    result = run(str(tmp_path / "nope.jsonl"), "--redis-url", "redis://127.0.0.1:1")
+    assert result.returncode == 1 and "recording not found" in result.stderr

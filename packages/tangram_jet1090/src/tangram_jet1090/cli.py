@@ -11,6 +11,8 @@ import redis.asyncio as aioredis
 import typer
 
 import tangram
+from tangram.config import validate_plugin_config
+from tangram.embedded_redis import DEFAULT_LOCAL, redis_answers
 
 from .config import DEMO_FILE, Jet1090Config
 from .replay import ReplayStats, replay
@@ -45,14 +47,13 @@ def replay_command(
     """Publish a recording on Redis with timestamps shifted to now."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     settings = tangram.load_config(config)
-    plugin_config = Jet1090Config.model_validate(settings.plugins.get(_PLUGIN, {}))
-    url = redis_url or settings.core.redis_url
-    if not url or url == "embedded":
-        raise tangram.ConfigError(
-            f"core.redis_url is {url!r}; replay needs the Redis that tangram serve uses: "
-            "pass --redis-url redis://HOST:PORT or set core.redis_url",
-            source=settings.source_name,
-        )
+    plugin_config = validate_plugin_config(
+        Jet1090Config,
+        settings.plugins.get(_PLUGIN, {}),
+        source=settings.source_name,
+        table=f"plugins.{_PLUGIN}",
+    )
+    url = redis_url or _redis_url(settings)
     path = DEMO_FILE if str(file) == "demo" else file
     stats = ReplayStats()
     try:
@@ -62,6 +63,24 @@ def replay_command(
     except KeyboardInterrupt:
         pass
     typer.echo(f"published {stats.published} messages in {stats.rounds} round(s)")
+
+
+def _redis_url(settings: tangram.TangramConfig) -> str:
+    """The Redis ``tangram serve`` would use with this configuration."""
+    url = settings.core.redis_url
+    if url is None and redis_answers(*DEFAULT_LOCAL):
+        return "redis://{}:{}/0".format(*DEFAULT_LOCAL)
+    if url is None or url == "embedded":
+        # An embedded Redis listens on a random port only tangram serve knows.
+        why = "nothing answers on 127.0.0.1:6379" if url is None else "it is 'embedded'"
+        raise tangram.ConfigError(
+            f"core.redis_url is not a URL and {why}, so tangram serve runs its own Redis on "
+            "a random port that this command cannot know. Pass --redis-url redis://HOST:PORT,"
+            ' set core.redis_url, or let serve replay the file itself with replay_file = "..."'
+            " in [plugins.tangram_jet1090]",
+            source=settings.source_name,
+        )
+    return url
 
 
 async def _replay(
