@@ -66,7 +66,7 @@ async def stream(backend_state: tangram.BackendState) -> None:
 
 
 @plugin.register_service(priority=1)
-async def history(backend_state: tangram.BackendState) -> None:
+async def history_writer(backend_state: tangram.BackendState) -> None:
     """Write trajectory points in batches and prune old ones."""
     await _runtime().history_forever()
 

@@ -1,0 +1,55 @@
+"""The SQLite history: thinning, retention, restart, and the ingest-path queue."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import tangram_jet1090.history as history_module
+from tangram_jet1090.aircraft import AircraftTable
+from tangram_jet1090.history import HistoryStore
+
+
+async def test_points_are_thinned_pruned_and_kept_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    store = HistoryStore(path, retention_secs=600, sample_secs=1.0)
+    await store.open()
+    table = AircraftTable(expire_secs=20)
+    now = time.time()
+    # 4 Hz positions for 10 s, of which one point per second is kept
+    for i in range(40):
+        ts = now - 10 + i / 4
+        record = table.update("393322", ts, {"latitude": 49 + i / 1000, "longitude": 2.5}, now)
+        store.observe(record)
+    # and a point older than the retention window
+    old = table.update("3c6dd1", now - 3600, {"latitude": 48.0, "longitude": 2.0}, now)
+    store.observe(old)
+    assert await store.flush() == 11
+    track = await store.trajectory("393322")
+    assert len(track) == 10
+    assert [p["timestamp"] for p in track] == sorted(p["timestamp"] for p in track)
+    assert await store.trajectory("3C6DD1") == []  # outside the window, case-insensitive
+    assert await store.prune() == 1
+    recent = await store.trajectory("393322", since=now - 3)
+    assert 2 <= len(recent) <= 4
+    await store.close()
+
+    # WAL mode, and the points are still there after reopening
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again = HistoryStore(path, retention_secs=600)
+    await again.open()
+    assert await again.trajectory("393322") == track
+    await again.close()
+
+
+async def test_queue_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history_module, "MAX_PENDING", 5)
+    store = HistoryStore(tmp_path / "h.sqlite", retention_secs=600, sample_secs=0)
+    await store.open()
+    table = AircraftTable(expire_secs=20)
+    for i in range(8):
+        store.observe(table.update("393322", 1000.0 + i, {"latitude": 1.0, "longitude": 2.0}, 0))
+    assert (len(store.pending), store.dropped) == (5, 3)
+    await store.close()
