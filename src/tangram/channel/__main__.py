@@ -43,15 +43,23 @@ def _config(args: argparse.Namespace) -> TangramConfig:
     return config
 
 
+def _report(ok: bool, text: str) -> None:
+    """To ChannelProcess through stdout (one line), or to a human on stderr."""
+    if os.environ.get(PARENT_ENV):
+        print(READY if ok else FAILED, text, flush=True)
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nobody reads stdout any more
+    elif not ok:
+        print(f"error: {text}", file=sys.stderr, flush=True)
+
+
 async def _serve(config: TangramConfig, redis_url: str, reuse_port: bool) -> None:
     gateway = Gateway(config, redis_url, reuse_port=reuse_port)
     try:
         await gateway.start()
     except TangramError as exc:
-        print(FAILED, exc, flush=True)
+        _report(False, str(exc))
         raise SystemExit(1) from None
-    print(READY, gateway.port, flush=True)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nobody reads our stdout any more
+    _report(True, str(gateway.port))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -78,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         config = _config(args)
     except TangramError as exc:
-        print(FAILED, exc, flush=True)
+        _report(False, str(exc))
         raise SystemExit(2) from None
     logging.basicConfig(
         level=config.core.log_level,

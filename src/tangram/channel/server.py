@@ -100,7 +100,9 @@ class Gateway:
             await self.hub.start(timeout=self._redis_timeout)
         except (RedisDown, OSError) as exc:
             await self._stop_redis()
-            raise ChannelError(f"channel gateway: {exc}; check [core] redis_url") from None
+            raise ChannelError(
+                f"channel gateway: {exc}; check the Redis URL ([core] redis_url)"
+            ) from None
         self.commands.listeners.append(self._redis_back)
         self.issuer = TokenIssuer(self._secret, cfg.jwt_expiration_secs, cfg.id_length)
         self._warn_if_exposed()
