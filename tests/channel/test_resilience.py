@@ -160,3 +160,35 @@ async def test_join_while_redis_is_down_gets_an_error_then_works(
         await asyncio.to_thread(redis_server.start)
         gateway.join_timeout_secs = 5.0
         assert (await client.join("late", token))[4] == OK
+
+
+async def test_burst_reaches_every_reading_client(
+    gateway_factory: GatewayFactory, redis_client: aioredis.Redis
+) -> None:
+    gateway = await gateway_factory(max_buffer_bytes=64 * 1024)
+    base, count = http_base(gateway), 10_000
+    sockets = [await connect(ws_url(gateway)) for _ in range(4)]
+    try:
+        clients = [Phx(ws) for ws in sockets]
+        for n, phx in enumerate(clients):
+            await phx.join("burst", await mint(base, "burst", f"c{n}"))
+
+        async def read_all(phx: Phx) -> list[int]:
+            seen: list[int] = []
+            while len(seen) < count:
+                frame = await phx.recv(timeout=20)
+                if frame[3] == "n":
+                    seen.append(frame[4])
+            return seen
+
+        readers = [asyncio.create_task(read_all(phx)) for phx in clients]
+        pipe = redis_client.pipeline(transaction=False)
+        for n in range(count):  # as fast as Redis takes them
+            pipe.publish("to:burst:n", str(n))
+        await pipe.execute()
+        for seen in await asyncio.gather(*readers):
+            assert seen == list(range(count))
+        assert gateway.stats["slow_closes"] == 0
+    finally:
+        for ws in sockets:
+            await ws.close()
