@@ -39,6 +39,7 @@ CLOSE_IDLE = 4009
 #: Policy violation: unsupported vsn, or flooding while a join is pending.
 CLOSE_VERSION = 1008
 CLOSE_SHUTDOWN = 1001
+CLOSE_INTERNAL = 1011
 #: Frames a socket may send while one of its joins waits for Redis.
 MAX_BACKLOG = 1000
 #: After our close frame, how long the peer has to complete the close handshake.
@@ -77,12 +78,18 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_seen = time.monotonic()
-        if self.ws is not None:
-            self._ws_data(data)
-        elif self.http is not None:
-            upgrade = self.http.feed(data)
-            if upgrade is not None:
-                self._upgrade(upgrade)
+        try:
+            if self.ws is not None:
+                self._ws_data(data)
+            elif self.http is not None:
+                upgrade = self.http.feed(data)
+                if upgrade is not None:
+                    self._upgrade(upgrade)
+        except Exception:
+            # A bug: end this socket properly (its leaves are published), nobody else's.
+            log.exception("closing a connection after an internal error")
+            self.close(CLOSE_INTERNAL, "internal error")
+            self._close_transport()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.gw.connections.discard(self)

@@ -51,7 +51,10 @@ class _Protocol(asyncio.Protocol):
         owner = self.owner
         try:
             while (item := self.reader.gets()) is not False:
-                owner.on_reply(item)
+                try:
+                    owner.on_reply(item)
+                except Exception:  # a bug must not cost the connection (and everyone's feed)
+                    log.exception("%s: failed to handle a Redis reply", owner.name)
         except hiredis.ProtocolError as exc:
             log.error("%s: Redis protocol error (%s); reconnecting", owner.name, exc)
             owner.abort()
