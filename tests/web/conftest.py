@@ -99,6 +99,7 @@ class ConsoleLog:
     """Console errors and uncaught exceptions seen by one page."""
 
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     #: Requests to anything but the local server (all refused: the tests run offline).
     external_requests: list[str] = field(default_factory=list)
 
@@ -133,6 +134,8 @@ def page(web_app: WebApp, console: ConsoleLog) -> Iterator[Page]:
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
             console.errors.append(f"{message.text} @ {message.location.get('url', '')}")
+        elif message.type == "warning":
+            console.warnings.append(message.text)
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: console.errors.append(f"uncaught: {error}"))

@@ -139,6 +139,36 @@ def test_redis_message_reaches_widget_and_widget_publish_reaches_redis(
         client.close()
 
 
+def test_dropped_socket_reconnects_and_refused_join_refreshes_its_token(
+    page: Page, web_app: WebApp, console: ConsoleLog
+) -> None:
+    client = redis.Redis.from_url(web_app.redis.url)
+    received = page.locator(".probe-received")
+
+    def delivered(payload: dict[str, int]) -> bool:
+        client.publish("to:probe:feed:message", json.dumps(payload))
+        text = received.inner_text()
+        return bool(text) and json.loads(text) == payload
+
+    try:
+        wait_for(lambda: delivered({"round": 1}), timeout=15, interval=0.3)
+        # Spoil the topic's token, then drop the connection the way a network failure
+        # does (close code 4000, not a clean 1000): phoenix reconnects and rejoins, the
+        # gateway refuses the spoilt token, the shell mints a new one, the rejoin works.
+        page.evaluate(
+            """() => {
+              const realtime = window.tangram.shell.realtime;
+              realtime.topics.get("probe:feed").token = "not-a-token";
+              realtime.socket.conn.close(4000, "simulated network failure");
+            }"""
+        )
+        wait_for(lambda: delivered({"round": 2}), timeout=30, interval=0.5)
+        assert any("join of probe:feed refused" in warning for warning in console.warnings)
+        assert page.evaluate("window.tangram.shell.realtime.connected.value") is True
+    finally:
+        client.close()
+
+
 def test_shell_publishes_bound_box_on_moves(page: Page, web_app: WebApp) -> None:
     client = redis.Redis.from_url(web_app.redis.url)
     pubsub = client.pubsub()  # type: ignore[no-untyped-call]
@@ -146,7 +176,7 @@ def test_shell_publishes_bound_box_on_moves(page: Page, web_app: WebApp) -> None
     pubsub.get_message(timeout=1)
     try:
         _wait_map_loaded(page)
-        page.evaluate("window.tangram.map.jumpTo({center: [10, 50], zoom: 5})")
+        page.evaluate("void window.tangram.map.jumpTo({center: [4.5, 50.0]})")
         connection_id = page.evaluate("window.tangram.shell.realtime.connectionId")
         box = None
         deadline = time.monotonic() + 10
@@ -155,12 +185,15 @@ def test_shell_publishes_bound_box_on_moves(page: Page, web_app: WebApp) -> None
             if message is None:
                 continue
             candidate = json.loads(message["data"])
-            if candidate["southWestLng"] < 10 < candidate["northEastLng"]:
+            centre_lng = (candidate["southWestLng"] + candidate["northEastLng"]) / 2
+            centre_lat = (candidate["southWestLat"] + candidate["northEastLat"]) / 2
+            if abs(centre_lng - 4.5) < 0.2 and abs(centre_lat - 50.0) < 0.5:
                 box = candidate
                 break
         assert box is not None, "no system:bound-box around the new centre"
         assert box["connectionId"] == connection_id
-        assert box["southWestLat"] < 50 < box["northEastLat"]
+        assert box["southWestLat"] < 50.0 < box["northEastLat"]
+        assert box["southWestLng"] < 4.5 < box["northEastLng"]
         assert box["selectedEntities"] == []
     finally:
         pubsub.close()
@@ -190,6 +223,6 @@ def test_no_unexpected_console_errors(page: Page, console: ConsoleLog) -> None:
     page.locator(".tg-example-data").wait_for(timeout=10_000)
     wait_for(lambda: page.locator(".tg-system-cpu").inner_text().endswith("%"), timeout=15)
     _wait_map_loaded(page)
-    page.evaluate("window.tangram.map.jumpTo({center: [0, 45], zoom: 4})")
+    page.evaluate("void window.tangram.map.jumpTo({center: [3.0, 48.0]})")
     page.wait_for_timeout(1500)
     assert console.unexpected() == []
