@@ -221,9 +221,15 @@ class Gateway:
         conn.send_text(action.ok)
         if not m.active:
             return  # the reply itself overflowed a slow client, which was closed
+        # Announced now, so that plugins always see the join before any leave.
+        self._lifecycle(m.topic, m.client_id, "phx_join")
+        if first:
+            self._admin("channel.add", channel=m.topic, channels=sorted(self.hub.topics))
+        self._admin("channel.join", channel=m.topic, id=m.client_id, members=self._members(m.topic))
         try:
             state = await self.presence.track(m)
-        except RedisDown:
+        except Exception as exc:  # Redis down or refusing: degrade, go on
+            log.warning("presence of %r unavailable (%s); sending the joiner alone", m.topic, exc)
             state = {m.client_id: {"metas": [{"phx_ref": m.phx_ref}]}}
         if not m.active:
             return  # left (or disconnected) while Redis answered
@@ -231,10 +237,6 @@ class Gateway:
             encode_message(m.join_ref, None, m.topic, "presence_state", json.dumps(state).encode())
         )
         self.presence.announce_join(m)
-        self._lifecycle(m.topic, m.client_id, "phx_join")
-        if first:
-            self._admin("channel.add", channel=m.topic, channels=sorted(self.hub.topics))
-        self._admin("channel.join", channel=m.topic, id=m.client_id, members=self._members(m.topic))
 
     async def _subscribed(self, topic: str) -> bool:
         """Wait until Redis confirmed the topic's pattern (False after the timeout)."""
