@@ -13,7 +13,7 @@ reports, per step:
   it (the publisher stamps messages with the time it sends them), median and p95.
   It includes the up-to-1 s wait for the next frame.
 
-Run:  .venv/bin/python benchmarks/jet1090_bench.py [--aircraft 3000] [--seconds 8]
+Run:  .venv/bin/python benchmarks/jet1090_bench.py [--aircraft 3000] [--seconds 8] [--clients 1]
 """
 
 from __future__ import annotations
@@ -220,11 +220,14 @@ async def bench(args: argparse.Namespace) -> None:
         redis = aioredis.Redis.from_url(server.url)
         while not latest:
             await asyncio.sleep(0.1)
-        await redis.publish(
-            "from:system:bound-box",
-            orjson.dumps({"connectionId": CLIENT, "northEastLat": 90, "northEastLng": 180,
-                          "southWestLat": -90, "southWestLng": -180}),
-        )  # fmt: skip
+        # the measured client plus --clients - 1 others, all looking at the whole feed
+        for i in range(args.clients):
+            await redis.publish(
+                "from:system:bound-box",
+                orjson.dumps({"connectionId": CLIENT if i == 0 else f"extra{i}",
+                              "northEastLat": 90, "northEastLng": 180,
+                              "southWestLat": -90, "southWestLng": -180}),
+            )  # fmt: skip
         staleness: list[float] = []
         publishing = [False]
         watcher = asyncio.create_task(watch_frames(server.url, staleness, publishing))
@@ -233,7 +236,10 @@ async def bench(args: argparse.Namespace) -> None:
         await raw.connect()
         await publish_step(raw, fleet, 5000, 2, publishing)  # warm-up: every aircraft known
         await asyncio.sleep(1.5)
-        print(f"{args.aircraft} aircraft, {args.seconds:g} s per step, 1 streaming client")
+        print(
+            f"{args.aircraft} aircraft, {args.seconds:g} s per step, "
+            f"{args.clients} streaming client(s) seeing every aircraft"
+        )
         print(f"{'target/s':>9} {'published/s':>12} {'ingested/s':>11} {'CPU µs/msg':>11} "
               f"{'stale p50':>10} {'stale p95':>10}")  # fmt: skip
         for rate in [*args.rates, None]:
@@ -273,6 +279,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--aircraft", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=1, help="browsers streamed to")
     parser.add_argument("--rates", type=int, nargs="*", default=[5000, 10000, 20000, 40000])
     parser.add_argument("--consumer", nargs=2, metavar=("REDIS_URL", "HISTORY"))
     args = parser.parse_args()
