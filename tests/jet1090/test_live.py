@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import redis.asyncio
 import redis.exceptions
+from tangram_jet1090.feed import FeedReader
 from tangram_jet1090.history import HistoryStore
 from tangram_jet1090.replay import replay
 
@@ -141,3 +143,28 @@ async def test_feed_survives_a_redis_restart(start_runtime: Any, redis_server: A
             await asyncio.sleep(0.1)
 
     await asyncio.wait_for(streamed(), timeout=5)
+
+
+async def test_feed_reader_authenticates_with_the_url_password(redis_server: Any) -> None:
+    admin = redis.asyncio.Redis.from_url(redis_server.url)
+    await admin.config_set("requirepass", "s3cret")
+    url = redis_server.url.replace("redis://", "redis://:s3cret@")
+    got: list[bytes] = []
+    good = FeedReader("t", url, ["feed"], [], lambda _c, d: got.append(d), lambda *_: None)
+    bad = FeedReader(
+        "t", url.replace("s3cret", "wrong"), ["feed"], [], lambda *_: None, lambda *_: None
+    )
+    tasks = [asyncio.create_task(good.run()), asyncio.create_task(bad.run())]
+    await asyncio.wait_for(good.subscribed.wait(), timeout=5)
+    publisher = redis.asyncio.Redis.from_url(url)
+    await publisher.publish("feed", b"hello")
+    for _ in range(100):
+        if got:
+            break
+        await asyncio.sleep(0.02)
+    assert got == [b"hello"]
+    assert not bad.subscribed.is_set()  # refused, retried in the background, no crash
+    for task in tasks:
+        task.cancel()
+    await publisher.aclose()
+    await admin.aclose()
