@@ -51,20 +51,17 @@ def test_guide_plugin_works_verbatim(redis_server: RedisServer, tangram_server: 
     assert received is not None and received["data"] == b"alive"
 
     # The Subscriber service, which prints what it receives.
-    def command_seen(n: int) -> bool:
-        client.publish("from:system:my-plugin-command", f"command-{n}")
-        return (
-            f"Command #{n} received on `from:system:my-plugin-command`: command-{n}" in served.log()
-        )
+    def delivered(payload: str) -> bool:
+        client.publish("from:system:my-plugin-command", payload)
+        return f"received on `from:system:my-plugin-command`: {payload}" in served.log()
 
-    wait_for(lambda: command_seen(1), timeout=10, interval=0.3)
+    wait_for(lambda: delivered("before-restart"), timeout=10, interval=0.3)
+    assert "Command #1 received on `from:system:my-plugin-command`: before-restart" in served.log()
 
     # ... keeps receiving after Redis restarts.
     redis_server.restart(downtime=0.5)
     client = redis.Redis.from_url(redis_server.url)
-    wait_for(
-        lambda: "Command #2 received" in served.log() or command_seen(2), timeout=20, interval=0.3
-    )
+    wait_for(lambda: delivered("after-restart"), timeout=20, interval=0.3)
     assert "resubscribed to from:system:my-plugin-command" in served.log()
 
     started = time.monotonic()
