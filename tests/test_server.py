@@ -1,0 +1,81 @@
+"""The HTTP app in process: manifest entries for plugin frontends, style and placeholder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import redis.asyncio as aioredis
+
+import tangram
+from tangram.config import parse_config
+from tangram.server import channel_public_url, create_app
+
+
+def make_state(
+    tmp_path: Path, plugins: dict[str, tangram.Plugin], raw: dict
+) -> tangram.BackendState:
+    config = parse_config(raw, source=tmp_path / "tangram.toml")
+    return tangram.BackendState(
+        redis_client=aioredis.Redis(),  # never used by these routes
+        http_client=httpx.AsyncClient(),
+        config=config,
+        plugins=plugins,
+    )
+
+
+def frontend_plugin(name: str, folder: Path, meta: object | None) -> tangram.Plugin:
+    folder.mkdir()
+    if meta is not None:
+        (folder / "plugin.json").write_text(meta if isinstance(meta, str) else json.dumps(meta))
+    (folder / "index.js").write_text("export function install(api) {}\n")
+    plugin = tangram.Plugin(frontend_path=folder)
+    plugin.name = name
+    return plugin
+
+
+async def test_manifest_lists_frontends_in_order_with_errors(tmp_path: Path) -> None:
+    plugins = {
+        "good": frontend_plugin("good", tmp_path / "good", {"main": "index.js", "style": "s.css"}),
+        "nometa": frontend_plugin("nometa", tmp_path / "nometa", None),
+        "badmeta": frontend_plugin("badmeta", tmp_path / "badmeta", "{not json"),
+        "backend_only": tangram.Plugin(),
+    }
+    state = make_state(
+        tmp_path,
+        plugins,
+        {"plugins": {"good": {"answer": 42}}, "map": {"style": "style.json", "zoom": 3}},
+    )
+    (tmp_path / "style.json").write_text('{"version": 8}')
+    app = create_app(state)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
+        manifest = (await client.get("/manifest.json")).json()
+        assert manifest["channel"] == {"url": "http://127.0.0.1:2347"}
+        assert manifest["map"] == {
+            "style": "/map/style.json",
+            "center_lat": 48.85,
+            "center_lon": 2.35,
+            "zoom": 3.0,
+        }
+        good, nometa, badmeta = manifest["plugins"]
+        assert good == {
+            "name": "good",
+            "url": "/plugins/good/",
+            "config": {"answer": 42},
+            "main": "index.js",
+            "style": "s.css",
+        }
+        assert "plugin.json not found" in nometa["error"] and "main" not in nometa
+        assert "is invalid" in badmeta["error"]
+        assert (await client.get("/plugins/good/index.js")).text.startswith("export function")
+        assert (await client.get("/map/style.json")).json() == {"version": 8}
+
+
+def test_channel_url_derivation(tmp_path: Path) -> None:
+    def url(channel: dict) -> str | None:
+        return channel_public_url(parse_config({"channel": channel}))
+
+    assert url({"host": "0.0.0.0", "port": 9}) == "http://localhost:9"
+    assert url({"public_url": "https://x.org/chan/"}) == "https://x.org/chan"
+    assert url({"enabled": False}) is None
