@@ -18,7 +18,12 @@ from tangram_jet1090.runtime import Jet1090Runtime
 
 from tangram.testing import RedisServer
 
-SAMPLE = Path("/work/shared/data/traffic-2.13/full_flight_short.jsonl.gz")
+#: The project's shared sample data sits beside the repository (``../shared/data``), both
+#: in a developer's checkout and in CI's clone.
+SAMPLE = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared/data/traffic-2.13/full_flight_short.jsonl.gz"
+)
 #: Start of the AFR34ZG recording (UNIX s).
 SAMPLE_START = 1720248189.5
 

@@ -18,7 +18,7 @@ the demo opens) and continues with the part before it, shifted in time: played i
 loop it covers the whole window.
 
     python packages/tangram_jet1090/scripts/make_demo.py \
-        /work/shared/data/traffic-2.13/quickstart.json.gz
+        ../shared/data/traffic-2.13/quickstart.json.gz
 """
 
 from __future__ import annotations
