@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="ten times smaller, for smoke runs")
     p.add_argument(
         "--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-        help="extra [channel] TOML line for our gateway, e.g. --set 'workers = 2'",
+        help="extra [channel] TOML line for our gateway, e.g. --set 'max_buffer_bytes = 16777216'",
     )  # fmt: skip
     p.add_argument("--json", type=Path, help="also write the JSON results to this file")
     p.add_argument(

@@ -130,7 +130,8 @@ def start_gateway(name: str, redis_url: str, channel_settings: list[str] | None 
     """Start gateway ``name`` (``tangram`` or ``rust``) against ``redis_url``.
 
     ``channel_settings`` are extra ``key = value`` TOML lines for our gateway's
-    ``[channel]`` table (for example ``workers = 2``); the Rust gateway has no such knobs.
+    ``[channel]`` table (for example ``max_buffer_bytes = 16777216``); the Rust gateway
+    has no such knobs.
     """
     port = free_port()
     # Logs stay under the git-ignored .bench/ for post-mortems (upstream logs its lag there).
