@@ -226,3 +226,26 @@ def test_no_unexpected_console_errors(page: Page, console: ConsoleLog) -> None:
     page.evaluate("void window.tangram.map.jumpTo({center: [3.0, 48.0]})")
     page.wait_for_timeout(1500)
     assert console.unexpected() == []
+
+
+def test_unreachable_online_style_falls_back_and_keeps_plugin_layers(
+    page: Page, console: ConsoleLog
+) -> None:
+    _wait_map_loaded(page)
+    picker = page.locator(".basemap-picker select")
+    assert picker.input_value() == "offline"
+    # The tests run offline (the route handler refuses other hosts), like a field laptop.
+    picker.select_option("carto-positron")
+    warning = page.locator(".notice.warning")
+    warning.wait_for(timeout=15_000)
+    assert "basemaps.cartocdn.com" in warning.inner_text()
+    assert any("basemaps.cartocdn.com" in url for url in console.external_requests)
+    wait_for(lambda: picker.input_value() == "offline", timeout=10)
+    _wait_map_loaded(page)
+    # The probe plugin's source and layer were carried over to the restored style.
+    assert page.evaluate("window.tangram.map.getLayer('probe-circle') !== undefined")
+    assert page.evaluate("window.tangram.map.getSource('probe-point') !== undefined")
+    assert page.evaluate("window.tangram.map.getLayer('land') !== undefined")
+    assert page.evaluate("localStorage.getItem('tangram.basemap')") == "offline"
+    # The only errors: the browser's log of the refused request and the shell's warning.
+    assert [e for e in console.unexpected() if "cartocdn" not in e and "ERR_FAILED" not in e] == []

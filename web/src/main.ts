@@ -29,10 +29,10 @@ declare global {
 
 function fallBackWhenStyleFails(shell: Shell, map: MaplibreMap): void {
   map.on("error", (event: MapErrorEvent) => {
-    const error = event.error as Error & { url?: string; status?: number };
-    const styleFailed = !map.isStyleLoaded() && error.url !== undefined && !/\/\d+\/\d+\/\d+/.test(error.url);
-    if (styleFailed) {
-      reportWarning("base map", `style ${error.url} could not be loaded (${error.message}); using the offline map`);
+    const error = event.error;
+    const failed = shell.mapHost.pendingStyleUrl;
+    if (failed !== null) {
+      reportWarning("base map", `style ${failed} could not be loaded (${error.message}); using the offline map`);
       void switchBaseMap(shell, OFFLINE);
     } else {
       console.warn("[tangram] map:", error.message);

@@ -1,10 +1,14 @@
 /** Which base map to show: the configured one, the built-in one or a common online one. */
 import type { StyleSpecification } from "maplibre-gl";
+import { ref } from "vue";
 import { OFFLINE, ONLINE_CHOICES, offlineStyle, resolveStyleUrl, type BaseMapChoice } from "./basemap";
 import type { Manifest } from "./manifest";
 import type { Shell } from "./plugins";
 
 const STORAGE_KEY = "tangram.basemap";
+
+/** Id of the base map shown now (the picker follows it, e.g. after a fallback). */
+export const currentChoiceId = ref<string>(OFFLINE.id);
 
 export function baseMapChoices(manifest: Manifest): BaseMapChoice[] {
   const configured = manifest.map.style
@@ -21,7 +25,9 @@ export function savedChoice(manifest: Manifest): BaseMapChoice {
   } catch {
     // storage disabled: fall back to the default
   }
-  return choices.find((choice) => choice.id === saved) ?? choices[0];
+  const choice = choices.find((item) => item.id === saved) ?? choices[0];
+  currentChoiceId.value = choice.id;
+  return choice;
 }
 
 export function styleOf(choice: BaseMapChoice): Promise<StyleSpecification | string> {
@@ -29,6 +35,7 @@ export function styleOf(choice: BaseMapChoice): Promise<StyleSpecification | str
 }
 
 export async function switchBaseMap(shell: Shell, choice: BaseMapChoice): Promise<void> {
+  currentChoiceId.value = choice.id;
   try {
     window.localStorage.setItem(STORAGE_KEY, choice.id);
   } catch {

@@ -9,12 +9,18 @@
 import maplibregl, {
   type AddLayerObject,
   type GeoJSONSource,
+  type LayerSpecification,
   type Map as MaplibreMap,
   type SourceSpecification,
   type StyleSpecification,
 } from "maplibre-gl";
 import { ref, shallowRef, type Ref } from "vue";
 import type { MapApi, MapBounds } from "@tangram/api";
+
+interface Carried {
+  sources: Array<[string, SourceSpecification]>;
+  layers: LayerSpecification[];
+}
 
 interface Owned {
   sources: Set<string>;
@@ -28,8 +34,12 @@ export class MapHost {
   private readyWaiters: Array<(map: MaplibreMap) => void> = [];
   /** Own flag: map.isStyleLoaded() also waits for sources, and stays false while they load. */
   private styleReady = false;
+  private carried: Carried | null = null;
+  /** URL of a style being fetched; an error meanwhile means that style is unusable. */
+  pendingStyleUrl: string | null = null;
 
   create(container: HTMLElement, style: StyleSpecification | string, center: [number, number], zoom: number): MaplibreMap {
+    this.pendingStyleUrl = typeof style === "string" ? style : null;
     const map = new maplibregl.Map({ container, style, center, zoom, attributionControl: { compact: true } });
     map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), "bottom-right");
     map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
@@ -40,7 +50,9 @@ export class MapHost {
     map.on("moveend", update);
     map.on("load", update);
     map.on("style.load", () => {
+      this.restore(map);
       this.styleReady = true;
+      this.pendingStyleUrl = null;
       this.flushReady(map);
     });
     this.map.value = map;
@@ -56,25 +68,34 @@ export class MapHost {
   /** Switch the base map, keeping every plugin source and layer (with current data). */
   setBaseStyle(style: StyleSpecification | string): void {
     const map = this.mustMap();
+    // Snapshot only a loaded style: after a failed switch the last good snapshot is the
+    // one to restore. (MapLibre's own transformStyle would wait for the failed style to
+    // load, forever.)
+    if (this.styleReady) this.carried = this.snapshot(map);
     this.styleReady = false;
+    this.pendingStyleUrl = typeof style === "string" ? style : null;
+    map.setStyle(style, { diff: false });
+  }
+
+  private snapshot(map: MaplibreMap): Carried {
     const keepSources = new Set<string>();
     const keepLayers = new Set<string>();
     for (const owned of this.owners.values()) {
       owned.sources.forEach((id) => keepSources.add(id));
       owned.layers.forEach((id) => keepLayers.add(id));
     }
-    map.setStyle(style, {
-      diff: false,
-      transformStyle: (previous, next) => {
-        if (!previous) return next;
-        const sources = { ...next.sources };
-        for (const [id, source] of Object.entries(previous.sources)) {
-          if (keepSources.has(id)) sources[id] = source;
-        }
-        const layers = [...next.layers, ...previous.layers.filter((layer) => keepLayers.has(layer.id))];
-        return { ...next, sources, layers };
-      },
-    });
+    const current = map.getStyle();
+    const sources = Object.entries(current.sources).filter(([id]) => keepSources.has(id));
+    const layers = current.layers.filter((layer) => keepLayers.has(layer.id));
+    return { sources, layers };
+  }
+
+  private restore(map: MaplibreMap): void {
+    const carried = this.carried;
+    this.carried = null;
+    if (!carried) return;
+    for (const [id, source] of carried.sources) if (!map.getSource(id)) map.addSource(id, source);
+    for (const layer of carried.layers) if (!map.getLayer(layer.id)) map.addLayer(layer);
   }
 
   /** The `api.map` object of one plugin. */
