@@ -31,6 +31,11 @@ TOPIC = "e2e:phoenix"
 # reorder them, and the client would see different bytes.
 BROADCAST = '{"z":1,"a":{"y":2,"b":[true,null]},"s":"é \\"q\\""}'.encode()
 
+# UTF-8 that is not JSON (the plugin guide's example): delivered as a JSON string.
+PLAIN_TEXT = b"Hello from plugin"
+# Not UTF-8 (think Arrow IPC): delivered as a binary push frame, byte for byte.
+BINARY = b"ARROW1\x00\x00\xff\xfe{"
+
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or shutil.which("npm") is None,
     reason="Node 20 and npm are needed for the phoenix.js end-to-end test",
@@ -99,6 +104,8 @@ async def _run_node(base: str, redis_url: str) -> tuple[int, dict[str, dict[str,
             steps[step["step"]] = step
             if step["step"] == "ready_for_broadcast":
                 await publisher.publish(f"to:{TOPIC}:news", BROADCAST)
+                await publisher.publish(f"to:{TOPIC}:text", PLAIN_TEXT)
+                await publisher.publish(f"to:{TOPIC}:blob", BINARY)
         stderr = (await node.stderr.read()).decode(errors="replace")
         return await node.wait(), stderr
 
@@ -137,6 +144,8 @@ async def test_phoenix_js_client_end_to_end(
 
     # Redis -> browser: same bytes, same key order.
     assert steps["broadcast"]["text"].encode() == BROADCAST
+    assert steps["broadcast_text"]["payload"] == PLAIN_TEXT.decode()
+    assert steps["broadcast_binary"]["hex"] == BINARY.hex()
     # Browser -> Redis: push acknowledged, and the payload arrives byte for byte.
     assert steps["push"]["status"] == "ok"
     uploads = [data for channel, data in seen if channel == f"from:{TOPIC}:upload".encode()]

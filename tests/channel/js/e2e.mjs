@@ -96,23 +96,41 @@ async function main() {
   const channel = a.socket.channel(topic, { token: alice.token });
   const presence = new Presence(channel);
   const firstSync = presenceBecomes(presence, ["alice"]);
-  let onNews;
+  let onNews, onText, onBlob;
   const news = new Promise((resolve) => (onNews = resolve));
+  const text = new Promise((resolve) => (onText = resolve));
+  const blob = new Promise((resolve) => (onBlob = resolve));
   channel.on("news", (payload) => onNews(payload));
+  channel.on("text", (payload) => onText(payload));
+  channel.on("blob", (payload) => onBlob(payload));
   const joined = await join(channel);
   report("join", joined.status === "ok", joined);
   if (joined.status !== "ok") return;
   const synced = await firstSync;
   report("presence_one", !synced.timeout, { ids: presenceIds(presence) });
 
-  // 2. Redis -> client: the driver publishes to:<topic>:news once it sees this line.
-  report("ready_for_broadcast", true, { event: "news" });
+  // 2. Redis -> client: the driver publishes to:<topic>:news (JSON), :text (UTF-8 that
+  // is not JSON) and :blob (binary) once it sees this line.
+  report("ready_for_broadcast", true, { events: ["news", "text", "blob"] });
   const got = await within((done) => news.then((payload) => done({ payload })));
   report("broadcast", !got.timeout, {
     payload: got.timeout ? null : got.payload,
     // Re-stringified in arrival order: equal to the published bytes only if the gateway
     // kept the key order (no re-serialisation).
     text: got.timeout ? null : JSON.stringify(got.payload),
+  });
+
+  const plain = await within((done) => text.then((payload) => done({ payload })));
+  report("broadcast_text", typeof plain.payload === "string", {
+    type: typeof plain.payload,
+    payload: plain.timeout ? null : plain.payload,
+  });
+  // phoenix.js decodes binary push frames into an ArrayBuffer payload.
+  const binary = await within((done) => blob.then((payload) => done({ payload })));
+  const isBuffer = binary.payload instanceof ArrayBuffer;
+  report("broadcast_binary", isBuffer, {
+    type: binary.timeout ? null : Object.prototype.toString.call(binary.payload),
+    hex: isBuffer ? Buffer.from(binary.payload).toString("hex") : null,
   });
 
   // 3. Client -> Redis: push with an acknowledgement.
