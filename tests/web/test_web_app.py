@@ -101,6 +101,10 @@ def test_widgets_follow_plugin_then_registration_order(page: Page) -> None:
         ".sidebar [data-widget-id]", "els => els.map(e => e.dataset.widgetId)"
     )
     assert ids == ["example-widget", "probe-feed", "probe-second"]
+    overlay = page.eval_on_selector_all(
+        ".map-overlay [data-widget-id]", "els => els.map(e => e.dataset.widgetId)"
+    )
+    assert overlay == ["probe-crash", "probe-overlay"]
     config = page.locator(".probe-config").inner_text()
     assert json.loads(config) == {"greeting": "hello from tangram.toml"}
 
@@ -217,6 +221,14 @@ def test_broken_plugins_are_reported_and_the_rest_works(page: Page, console: Con
     assert page.locator("[data-widget-id='probe-feed']").count() == 1
     for name in BROKEN:
         assert any(name in error for error in console.errors), (name, console.errors)
+
+
+def test_widget_that_throws_is_contained(page: Page, console: ConsoleLog) -> None:
+    frame = page.locator(".map-overlay [data-widget-id='probe-crash']")
+    assert "deliberate render failure" in frame.locator(".widget-error").inner_text()
+    # Its neighbour in the same slot, rendered after it, is intact.
+    assert page.locator(".map-overlay .probe-overlay").inner_text() == "overlay"
+    assert any("widget probe-crash" in error for error in console.errors)
 
 
 def test_no_unexpected_console_errors(page: Page, console: ConsoleLog) -> None:

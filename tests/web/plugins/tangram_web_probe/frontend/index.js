@@ -32,9 +32,24 @@ const Second = defineComponent({
   setup: () => () => h("div", { class: "probe-second" }, "second probe widget"),
 });
 
+const Overlay = defineComponent({
+  name: "ProbeOverlay",
+  setup: () => () => h("div", { class: "probe-overlay" }, "overlay"),
+});
+
+// Throws while rendering: the shell must contain it to this widget's frame.
+const Crash = defineComponent({
+  name: "ProbeCrash",
+  setup() {
+    throw new Error("deliberate render failure");
+  },
+});
+
 export default async function install(api) {
   api.ui.registerWidget("probe-feed", "SideBar", Feed);
   api.ui.registerWidget("probe-second", "SideBar", Second);
+  api.ui.registerWidget("probe-crash", "MapOverlay", Crash);
+  api.ui.registerWidget("probe-overlay", "MapOverlay", Overlay);
   await api.map.whenReady();
   api.map.addSource("probe-point", {
     type: "geojson",
