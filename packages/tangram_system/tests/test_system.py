@@ -45,12 +45,15 @@ async def test_service_publishes_every_second_to_the_system_channel(
         state = tangram.BackendState(redis_client=client, http_client=http, config=TangramConfig())
         service = asyncio.create_task(publish_system_info(state))
         received: list[dict[str, Any]] = []
+
+        async def collect() -> None:
+            while len(received) < 8:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                if message is not None:
+                    received.append(json.loads(message["data"]))
+
         try:
-            async with asyncio.timeout(10):
-                while len(received) < 8:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-                    if message is not None:
-                        received.append(json.loads(message["data"]))
+            await asyncio.wait_for(collect(), timeout=10)  # asyncio.timeout needs 3.11
         finally:
             service.cancel()
             await asyncio.gather(service, return_exceptions=True)
