@@ -92,35 +92,17 @@ def list_plugins(
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"tangram plugins ({cfg.source_name})")
-    for column in (
-        "plugin",
-        "distribution",
-        "status",
-        "frontend",
-        "routers",
-        "services",
-        "commands",
-    ):
+    for column in COLUMNS:
         table.add_column(column)
     for row in rows:
-        table.add_row(
-            *(
-                str(row[key])
-                for key in (
-                    "plugin",
-                    "distribution",
-                    "status",
-                    "frontend",
-                    "routers",
-                    "services",
-                    "commands",
-                )
-            )
-        )
+        table.add_row(*(str(row[column]) for column in COLUMNS))
     Console().print(table)
     for info in result.infos:
         if info.error is not None:
             Console(stderr=True).print(Text.assemble((info.name, "red"), f": {info.error}"))
+
+
+COLUMNS = ("plugin", "distribution", "status", "frontend", "routers", "services", "commands")
 
 
 def _row(info: PluginInfo) -> dict[str, Any]:
