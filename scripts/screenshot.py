@@ -46,14 +46,14 @@ def config(redis_url: str) -> str:
         extra = '[plugins.tangram_jet1090]\nreplay_file = "demo"\nreplay_loop = true\n'
     return (
         f'[core]\nredis_url = "{redis_url}"\nplugins = {plugins!r}\n\n'
-        f"[map]\ncenter_lat = 48.6\ncenter_lon = 2.6\nzoom = 6.6\n\n{extra}"
+        f"[map]\ncenter_lat = 49.0\ncenter_lon = 1.9\nzoom = 7.3\n\n{extra}"
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "screenshot.png")
-    parser.add_argument("--wait", type=float, default=20.0, help="seconds of live data first")
+    parser.add_argument("--wait", type=float, default=45.0, help="seconds of live data first")
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=900)
     args = parser.parse_args()
