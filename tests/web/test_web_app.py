@@ -143,6 +143,40 @@ def test_redis_message_reaches_widget_and_widget_publish_reaches_redis(
         client.close()
 
 
+def test_one_join_per_topic_with_tokens_sharing_the_connection_id(web_app: WebApp) -> None:
+    client = redis.Redis.from_url(web_app.redis.url)
+    pubsub = client.pubsub()  # type: ignore[no-untyped-call]
+    pubsub.psubscribe("from:*:phx_join")
+    pubsub.get_message(timeout=1)
+    context = web_app.browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(web_app.url)
+        page.wait_for_function("window.tangram && window.tangram.ready", timeout=30_000)
+        connection_id = page.evaluate("window.tangram.shell.realtime.connectionId")
+        # More users of an already joined topic: a new event, and a publish.
+        page.evaluate(
+            """async () => {
+              const realtime = window.tangram.shell.realtime;
+              realtime.subscribe("probe:feed:extra", () => {});
+              await realtime.publish("probe:feed:command", {extra: true});
+            }"""
+        )
+        page.wait_for_timeout(1000)
+        joins: dict[str, int] = {}
+        while (message := pubsub.get_message(timeout=0.2)) is not None:
+            if message["type"] != "pmessage":
+                continue
+            payload = json.loads(message["data"])
+            assert payload["id"] == connection_id, payload  # every token carries the same id
+            joins[payload["topic"]] = joins.get(payload["topic"], 0) + 1
+        assert joins == {"system": 1, "probe:feed": 1}
+    finally:
+        context.close()
+        pubsub.close()
+        client.close()
+
+
 def test_dropped_socket_reconnects_and_refused_join_refreshes_its_token(
     page: Page, web_app: WebApp, console: ConsoleLog
 ) -> None:
