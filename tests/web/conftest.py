@@ -29,6 +29,7 @@ BUILT = [
     REPO / "packages/tangram_system/src/tangram_system/dist-frontend/plugin.json",
     REPO / "packages/tangram_example/src/tangram_example/dist-frontend/plugin.json",
 ]
+CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -64,6 +65,8 @@ class WebApp:
 
 @pytest.fixture(scope="module")
 def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} not found: run scripts/install-browser")
     missing = [str(path.relative_to(REPO)) for path in BUILT if not path.is_file()]
     if missing:
         pytest.fail(f"frontends not built ({', '.join(missing)}): run `npm ci && npm run build`")
@@ -85,7 +88,7 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
         served = start_tangram(
             config.replace("{redis_url}", redis.url), tmp, env={"PYTHONPATH": pythonpath}
         )
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield WebApp(served, redis, browser)
         finally:
