@@ -280,6 +280,12 @@ def test_unreachable_online_style_falls_back_and_keeps_plugin_layers(
     _wait_map_loaded(page)
     picker = page.locator(".basemap-picker select")
     assert picker.input_value() == "offline"
+    moved = {"type": "Point", "coordinates": [2.5, 49.0]}
+    page.evaluate(
+        "(geometry) => void window.tangram.map.getSource('probe-point')"
+        ".setData({type: 'Feature', properties: {}, geometry})",
+        moved,
+    )
     # The tests run offline (the route handler refuses other hosts), like a field laptop.
     picker.select_option("carto-positron")
     warning = page.locator(".notice.warning")
@@ -291,6 +297,8 @@ def test_unreachable_online_style_falls_back_and_keeps_plugin_layers(
     # The probe plugin's source and layer were carried over to the restored style.
     assert page.evaluate("window.tangram.map.getLayer('probe-circle') !== undefined")
     assert page.evaluate("window.tangram.map.getSource('probe-point') !== undefined")
+    restored = page.evaluate("window.tangram.map.getStyle().sources['probe-point'].data")
+    assert restored["geometry"] == moved  # with the data it had, not the initial data
     assert page.evaluate("window.tangram.map.getLayer('land') !== undefined")
     assert page.evaluate("localStorage.getItem('tangram.basemap')") == "offline"
     # The only errors: the browser's log of the refused request and the shell's warning.
