@@ -10,6 +10,8 @@ import base64
 import json
 import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import redis
@@ -207,7 +209,18 @@ def test_dropped_socket_reconnects_and_refused_join_refreshes_its_token(
         client.close()
 
 
-def test_shell_publishes_bound_box_on_moves(page: Page, web_app: WebApp) -> None:
+def _next_box(pubsub: Any, accept: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+        if message is not None:
+            candidate: dict[str, Any] = json.loads(message["data"])
+            if accept(candidate):
+                return candidate
+    raise AssertionError("no matching system:bound-box within 10 s")
+
+
+def test_shell_publishes_bound_box_on_moves_and_selection(page: Page, web_app: WebApp) -> None:
     client = redis.Redis.from_url(web_app.redis.url)
     pubsub = client.pubsub()  # type: ignore[no-untyped-call]
     pubsub.subscribe("from:system:bound-box")
@@ -216,23 +229,25 @@ def test_shell_publishes_bound_box_on_moves(page: Page, web_app: WebApp) -> None
         _wait_map_loaded(page)
         page.evaluate("void window.tangram.map.jumpTo({center: [4.5, 50.0]})")
         connection_id = page.evaluate("window.tangram.shell.realtime.connectionId")
-        box = None
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
-            if message is None:
-                continue
-            candidate = json.loads(message["data"])
-            centre_lng = (candidate["southWestLng"] + candidate["northEastLng"]) / 2
-            centre_lat = (candidate["southWestLat"] + candidate["northEastLat"]) / 2
-            if abs(centre_lng - 4.5) < 0.2 and abs(centre_lat - 50.0) < 0.5:
-                box = candidate
-                break
-        assert box is not None, "no system:bound-box around the new centre"
+
+        def centred(box: dict[str, Any]) -> bool:
+            centre_lng = (box["southWestLng"] + box["northEastLng"]) / 2
+            centre_lat = (box["southWestLat"] + box["northEastLat"]) / 2
+            return abs(centre_lng - 4.5) < 0.2 and abs(centre_lat - 50.0) < 0.5
+
+        box = _next_box(pubsub, centred)
         assert box["connectionId"] == connection_id
         assert box["southWestLat"] < 50.0 < box["northEastLat"]
         assert box["southWestLng"] < 4.5 < box["northEastLng"]
         assert box["selectedEntities"] == []
+
+        # Selecting an entity (as the jet1090 layer does on click) sends a new box.
+        page.evaluate(
+            "void window.tangram.shell.state.select({id: 'abc123', typeName: 'probe', state: {}})"
+        )
+        box = _next_box(pubsub, lambda box: bool(box["selectedEntities"]))
+        assert box["selectedEntities"] == [{"id": "abc123", "typeName": "probe"}]
+        assert centred(box)
     finally:
         pubsub.close()
         client.close()
