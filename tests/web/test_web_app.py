@@ -231,8 +231,8 @@ def test_shell_publishes_bound_box_on_moves_and_selection(page: Page, web_app: W
         connection_id = page.evaluate("window.tangram.shell.realtime.connectionId")
 
         def centred(box: dict[str, Any]) -> bool:
-            centre_lng = (box["southWestLng"] + box["northEastLng"]) / 2
-            centre_lat = (box["southWestLat"] + box["northEastLat"]) / 2
+            centre_lng = float(box["southWestLng"] + box["northEastLng"]) / 2
+            centre_lat = float(box["southWestLat"] + box["northEastLat"]) / 2
             return abs(centre_lng - 4.5) < 0.2 and abs(centre_lat - 50.0) < 0.5
 
         box = _next_box(pubsub, centred)
