@@ -1,6 +1,7 @@
 import { h } from "vue";
 
-export default async function install(api) {
+// A named `install` export (rather than a default one) is accepted too.
+export async function install(api) {
   api.ui.registerWidget("broken-widget", "SideBar", { render: () => h("div", { class: "broken-widget" }, "x") });
   await api.map.whenReady();
   api.map.addSource("broken-source", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
