@@ -16,17 +16,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tangram.testing import start_redis, start_tangram
+from tangram.testing import CHROMIUM, CHROMIUM_ARGS, start_redis, start_tangram
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 _SELECT_ONE = """() => {
   const state = window.tangram.shell.state;
@@ -64,9 +56,7 @@ def main() -> int:
         served = start_tangram(config(redis.url), Path(tmp))
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-                )
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": args.width, "height": args.height})
                 page.goto(served.url)
                 page.wait_for_function("window.tangram && window.tangram.ready", timeout=60_000)

@@ -203,7 +203,8 @@ async def test_serve_runs_the_channel_in_its_own_process(
     manifest = httpx.get(f"{served.url}/manifest.json").json()
     assert manifest["channel"] == {"url": served.channel_url}
     gateway = [
-        p for p in psutil.Process(served.process.pid).children(recursive=True)
+        p
+        for p in psutil.Process(served.process.pid).children(recursive=True)
         if "redis" not in p.name()
     ]
     assert gateway, "the channel gateway runs as a child process"
@@ -233,4 +234,8 @@ async def test_serve_runs_the_channel_in_its_own_process(
         await client.aclose()
 
     assert served.stop() == 0
-    wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in gateway))
+
+    def gone(proc: psutil.Process) -> bool:
+        return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
+
+    wait_for(lambda: all(gone(proc) for proc in gateway))

@@ -30,6 +30,8 @@ import httpx
 import pytest
 
 __all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
     "RedisServer",
     "TangramProcess",
     "free_port",
@@ -38,6 +40,21 @@ __all__ = [
     "start_redis",
     "tangram_server",
     "wait_for",
+]
+
+
+#: Debian's Chromium (``apt-get install chromium``; scripts/install-browser), for
+#: Playwright's ``executable_path``: browser tests never download a browser.
+CHROMIUM = "/usr/bin/chromium"
+#: Flags for headless runs as root on a machine without Internet access (background
+#: networking would only produce refused connections).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 

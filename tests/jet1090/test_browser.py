@@ -10,7 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tangram.testing import RedisServer, TangramProcess, start_tangram, wait_for
+from tangram.testing import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RedisServer,
+    TangramProcess,
+    start_tangram,
+    wait_for,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -50,9 +57,7 @@ def _streaming_clients(demo: TangramProcess) -> list[str]:
 
 def test_demo_shows_aircraft_and_the_selected_one(demo: TangramProcess, tmp_path: Path) -> None:
     with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         errors: list[str] = []
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})

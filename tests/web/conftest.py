@@ -19,7 +19,14 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
-from tangram.testing import RedisServer, TangramProcess, start_redis, start_tangram
+from tangram.testing import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RedisServer,
+    TangramProcess,
+    start_redis,
+    start_tangram,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO / "src" / "tangram" / "web" / "dist"
@@ -28,15 +35,6 @@ BUILT = [
     WEB_DIST / "index.html",
     REPO / "packages/tangram_system/src/tangram_system/dist-frontend/plugin.json",
     REPO / "packages/tangram_example/src/tangram_example/dist-frontend/plugin.json",
-]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
 ]
 #: Plugins the page is expected to report as failed (and nothing else).
 BROKEN = ("tangram_web_broken", "tangram_web_unloadable", "tangram_web_unbuilt")
@@ -66,7 +64,10 @@ class WebApp:
 @pytest.fixture(scope="module")
 def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} not found: run scripts/install-browser")
+        # CI installs the browser, so there a missing one is a failure, never a skip.
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            f"{CHROMIUM} not found: run scripts/install-browser"
+        )
     missing = [str(path.relative_to(REPO)) for path in BUILT if not path.is_file()]
     if missing:
         pytest.fail(f"frontends not built ({', '.join(missing)}): run `npm ci && npm run build`")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,7 +27,8 @@ STYLE = {
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).is_file() or not (WEB_DIST / "index.html").is_file():
-        pytest.skip("needs /usr/bin/chromium and the built web app (npm run build)")
+        message = f"needs {CHROMIUM} and the built web app (scripts/install)"
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(message)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
