@@ -1,14 +1,11 @@
-"""Logging set-up: rich console output with UTC timestamps, level from ``[core] log_level``."""
+"""Logging set-up: rich output on a terminal, plain lines elsewhere, UTC timestamps always,
+level from ``[core] log_level``. The channel worker processes use the same set-up."""
 
 from __future__ import annotations
 
 import logging
-import time
+import sys
 from datetime import datetime, timezone
-
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.text import Text
 
 __all__ = ["setup_logging"]
 
@@ -16,33 +13,51 @@ __all__ = ["setup_logging"]
 _QUIET = ("httpx", "httpcore", "uvicorn.access", "websockets", "asyncio")
 
 
-def _utc(moment: datetime) -> Text:
-    return Text(moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+class _UTCFormatter(logging.Formatter):
+    """``2026-11-28T06:04:43.879Z INFO     tangram.serve: message``, one line per record
+    (tracebacks follow on their own lines), for log files, pipes and journald."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
 
 
-def setup_logging(level: str = "INFO") -> None:
-    """Route every logger (ours, uvicorn's, plugins') through one rich handler on stderr."""
-    logging.Formatter.converter = time.gmtime
-    handler = RichHandler(
-        console=_console(),
-        show_path=False,
-        rich_tracebacks=True,
-        tracebacks_show_locals=False,
-        log_time_format=_utc,
-        omit_repeated_times=False,
+def _handler(prefix: str) -> logging.Handler:
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.logging import RichHandler
+        from rich.text import Text
+
+        def utc(moment: datetime) -> Text:
+            stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+            return Text(stamp + "Z")
+
+        handler: logging.Handler = RichHandler(
+            console=Console(stderr=True),
+            show_path=False,
+            rich_tracebacks=True,
+            log_time_format=utc,
+            omit_repeated_times=False,
+        )
+        handler.setFormatter(logging.Formatter(f"{prefix}%(name)s: %(message)s"))
+        return handler
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _UTCFormatter(f"%(asctime)s %(levelname)-8s {prefix}%(name)s: %(message)s")
     )
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    return handler
+
+
+def setup_logging(level: str = "INFO", prefix: str = "") -> None:
+    """Route every logger (ours, uvicorn's, plugins') through one handler on stderr.
+
+    ``prefix`` marks lines of helper processes, e.g. ``"channel[1234] "``.
+    """
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_handler(prefix)]
     root.setLevel(level)
     for name in _QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-
-
-def _console() -> Console:
-    # Log files and pipes get whole lines: wrapping at 80 columns makes them hard to grep.
-    probe = Console(stderr=True)
-    return probe if probe.is_terminal else Console(stderr=True, width=10_000, soft_wrap=True)
