@@ -86,3 +86,16 @@ def test_plugin_subcommand(tmp_path: Path) -> None:
 
 def test_usage_errors_exit_2() -> None:
     assert run_cli("serve", "--no-such-flag").returncode == 2
+
+
+def test_check_fails_on_typos(tmp_path: Path) -> None:
+    path = tmp_path / "tangram.toml"
+    path.write_text(
+        '[core]\nplugins = ["configured"]\n[sever]\nport = 1\n[plugins.configured]\nrepet = 2\n'
+    )
+    result = run_cli("check", "--config", str(path))
+    assert result.returncode == 1
+    assert "ok plugin configured" in result.stdout
+    assert "warning: " in result.stderr and "unknown key 'sever'" in result.stderr
+    assert "plugins.configured: unknown key 'repet'" in result.stderr
+    assert "error: 2 problem(s) found" in result.stderr

@@ -95,3 +95,13 @@ def test_plugin_api_checks_arguments() -> None:
 def test_frontend_path_is_relative_to_the_defining_module() -> None:
     plugin = tangram.Plugin(frontend_path="dist-frontend")
     assert plugin.frontend_path == Path(__file__).resolve().parent / "dist-frontend"
+
+
+def test_typos_in_plugin_tables_are_warned_about() -> None:
+    cfg = config(["configured"], configured={"greetng": "hi"}, not_enabled={"x": 1})
+    result = load_plugins(cfg)
+    assert list(result.plugins) == ["configured"] and result.errors == []
+    typo, orphan = cfg.warnings
+    assert "test.toml: plugins.configured: unknown key 'greetng' is ignored (typo?)" in typo
+    assert "accepts greeting, repeat" in typo
+    assert "[plugins.not_enabled] matches no enabled plugin" in orphan

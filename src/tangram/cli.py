@@ -121,18 +121,25 @@ def _row(info: PluginInfo) -> dict[str, Any]:
 
 @app.command()
 def check(config: ConfigOption = None) -> None:
-    """Validate the configuration and load the enabled plugins, without serving."""
+    """Validate the configuration and load the enabled plugins, without serving.
+
+    Exits 1 if anything is wrong, unknown keys (likely typos) included."""
+    setup_logging("CRITICAL")  # every problem is printed below, once
     cfg = load_config(config)
-    setup_logging("WARNING")
     result = load_plugins(cfg)
-    console = Console()
+    out, err = Console(), Console(stderr=True)
     for info in result.infos:
         if info.enabled:
-            mark = "[green]ok[/green]" if info.status == "loaded" else "[red]FAILED[/red]"
-            console.print(Text.from_markup(mark).append(f" plugin {info.name}"))
-    if result.errors:
-        raise TangramError(f"{len(result.errors)} problem(s) found, see above")
-    console.print(Text("ok", "green").append(f" {cfg.source_name}", ""))
+            mark = Text("ok", "green") if info.status == "loaded" else Text("FAILED", "red")
+            out.print(mark.append(f" plugin {info.name}", ""))
+        if info.error is not None:
+            err.print(Text.assemble(("error: ", "bold red"), str(info.error)))
+    for warning in cfg.warnings:
+        err.print(Text.assemble(("warning: ", "yellow"), warning))
+    problems = len(result.errors) + len(cfg.warnings)
+    if problems:
+        raise TangramError(f"{problems} problem(s) found, see above")
+    out.print(Text("ok", "green").append(f" {cfg.source_name}", ""))
 
 
 def _mount_plugin_commands(argv: list[str]) -> None:

@@ -8,6 +8,7 @@ only warned about, since a typo should not stop a server but must not go unnotic
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -30,6 +31,7 @@ __all__ = [
     "MapConfig",
     "ServerConfig",
     "TangramConfig",
+    "config_fields",
     "find_config_file",
     "load_config",
     "validate_plugin_config",
@@ -126,6 +128,13 @@ class TangramConfig(_Section):
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: Where this configuration came from (None: built-in defaults).
     source: Path | None = Field(default=None, exclude=True)
+    #: Problems that do not stop tangram (unknown keys...); ``tangram check`` fails on them.
+    warnings: list[str] = Field(default_factory=list, exclude=True)
+
+    def warn(self, message: str) -> None:
+        """Log a problem that does not stop tangram, and remember it for ``tangram check``."""
+        self.warnings.append(message)
+        log.warning("%s", message)
 
     @property
     def source_name(self) -> str:
@@ -177,7 +186,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> TangramC
         raise ConfigError(_describe(exc), source=name) from None
     config.source = source
     for key in _unknown_keys(config):
-        log.warning("%s: unknown key %r is ignored (typo?)", name, key)
+        config.warn(f"{name}: unknown key {key!r} is ignored (typo?)")
     return config
 
 
@@ -194,6 +203,22 @@ def validate_plugin_config(
         raise ConfigError(_describe(exc, prefix=table), source=source) from None
 
 
+def config_fields(config_class: type[Any]) -> set[str] | None:
+    """The keys a config class accepts, or None when it accepts anything."""
+    if dataclasses.is_dataclass(config_class):
+        return {field.name for field in dataclasses.fields(config_class)}
+    if isinstance(config_class, type) and issubclass(config_class, BaseModel):
+        if config_class.model_config.get("extra") == "allow":
+            return None
+        return {
+            alias
+            for name, info in config_class.model_fields.items()
+            for alias in (name, info.alias)
+            if alias
+        }
+    return None
+
+
 def _describe(exc: ValidationError, prefix: str = "") -> str:
     problems = []
     for err in exc.errors():
@@ -207,7 +232,7 @@ def _describe(exc: ValidationError, prefix: str = "") -> str:
 
 
 def _unknown_keys(config: TangramConfig) -> list[str]:
-    found = [key for key in (config.model_extra or {})]
+    found = list(config.model_extra or {})
     for section in ("core", "server", "channel", "map"):
         model = getattr(config, section)
         found += [f"{section}.{key}" for key in (model.model_extra or {})]

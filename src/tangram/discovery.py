@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Literal
 
-from .config import TangramConfig, validate_plugin_config
+from .config import TangramConfig, config_fields, validate_plugin_config
 from .errors import ConfigError, PluginError, PluginLoadError, TangramError
 from .plugin import Plugin
 
@@ -102,6 +102,12 @@ def load_plugins(config: TangramConfig, *, load_all: bool = False) -> LoadResult
                 _load_one(info, config, validate_config=False)
                 info.status = "disabled" if info.error is None else "failed"
             result.infos.append(info)
+    for key in config.plugins:
+        if not any(info.enabled and info.matches(key) for info in result.infos):
+            config.warn(
+                f"{config.source_name}: [plugins.{key}] matches no enabled plugin, so it is "
+                "ignored; enable the plugin in [core] plugins or fix the table's name"
+            )
     for error in result.errors:
         log.error("%s", error)
     return result
@@ -150,6 +156,12 @@ def _load_one(info: PluginInfo, config: TangramConfig, *, validate_config: bool 
             obj.config = validate_plugin_config(
                 obj.config_class, raw, source=config.source_name, table=table
             )
+            known = config_fields(obj.config_class)
+            for key in sorted(set(raw) - known if known is not None else ()):
+                config.warn(
+                    f"{config.source_name}: {table}: unknown key {key!r} is ignored (typo?); "
+                    f"plugin {info.name} accepts {', '.join(sorted(known or ()))}"
+                )
         except ConfigError as exc:
             info.status = "failed"
             info.error = PluginLoadError(info.name, info.distribution, str(exc))
