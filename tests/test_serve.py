@@ -15,6 +15,7 @@ import pytest
 import redis
 import redis.asyncio
 
+from tangram.embedded_redis import sweep_stale_workdirs
 from tangram.testing import RedisServer, TangramProcess, free_port, run_cli, wait_for
 
 Serve = Callable[..., TangramProcess]
@@ -130,9 +131,15 @@ def test_embedded_redis_dies_with_a_killed_server(tangram_server: Serve) -> None
     served = tangram_server(f'[core]\nredis_url = "embedded"\n{NO_CHANNEL}')
     children = psutil.Process(served.process.pid).children(recursive=True)
     (server_proc,) = [p for p in children if "redis" in p.name() or "valkey" in p.name()]
+    workdir = Path(server_proc.cwd())
+    assert workdir.name.startswith(f"tangram-redis-{served.process.pid}-")
     served.process.send_signal(signal.SIGKILL)
     served.process.wait()
     wait_for(lambda: not server_proc.is_running() or server_proc.status() == psutil.STATUS_ZOMBIE)
+    # Nothing could clean up after a SIGKILL; the next start does.
+    assert workdir.exists()
+    assert workdir in sweep_stale_workdirs()
+    assert not workdir.exists()
 
 
 def test_unreachable_redis_is_reported_and_retried(

@@ -26,11 +26,14 @@ from pathlib import Path
 
 from .errors import RedisUnavailableError
 
-__all__ = ["EmbeddedRedis", "find_redis_binary", "redis_answers"]
+__all__ = ["EmbeddedRedis", "find_redis_binary", "redis_answers", "sweep_stale_workdirs"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCAL = ("127.0.0.1", 6379)
+#: Work folders are named ``tangram-redis-<owner pid>-<random>`` so that one left by a
+#: killed tangram can be recognised and removed by the next one.
+WORKDIR_PREFIX = "tangram-redis-"
 
 
 def find_redis_binary() -> str:
@@ -85,7 +88,8 @@ class EmbeddedRedis:
 
     async def start(self, timeout: float = 10.0) -> str:
         binary = find_redis_binary()
-        self._workdir = tempfile.TemporaryDirectory(prefix="tangram-redis-")
+        sweep_stale_workdirs()
+        self._workdir = tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-")
         workdir = Path(self._workdir.name)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -145,6 +149,30 @@ class EmbeddedRedis:
             with contextlib.suppress(OSError):
                 self._workdir.cleanup()
             self._workdir = None
+
+
+def sweep_stale_workdirs() -> list[Path]:
+    """Remove work folders left by a tangram that was killed (its owner pid is gone)."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
+        owner = path.name.removeprefix(WORKDIR_PREFIX).split("-", 1)[0]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    if removed:
+        log.info("removed %d work folder(s) of earlier embedded Redis servers", len(removed))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def _tail(path: Path, lines: int = 5) -> str:

@@ -164,7 +164,7 @@ class RedisServer:
 @contextlib.contextmanager
 def start_redis() -> Iterator[RedisServer]:
     """Context manager form of the ``redis_server`` fixture."""
-    with tempfile.TemporaryDirectory(prefix="tangram-redis-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tangram-test-redis-") as tmp:
         server = RedisServer(port=free_port(), workdir=Path(tmp))
         server.start()
         try:
