@@ -45,7 +45,10 @@ async def test_manifest_lists_frontends_in_order_with_errors(tmp_path: Path) -> 
     state = make_state(
         tmp_path,
         plugins,
-        {"plugins": {"good": {"answer": 42}}, "map": {"style": "style.json", "zoom": 3}},
+        {
+            "plugins": {"good": {"api_key": "s3cret", "frontend": {"answer": 42}}},
+            "map": {"style": "style.json", "zoom": 3},
+        },
     )
     (tmp_path / "style.json").write_text('{"version": 8}')
     app = create_app(state)
@@ -68,6 +71,8 @@ async def test_manifest_lists_frontends_in_order_with_errors(tmp_path: Path) -> 
         }
         assert "plugin.json not found" in nometa["error"] and "main" not in nometa
         assert "is invalid" in badmeta["error"]
+        # Only [plugins.good.frontend] is public; the rest of the table stays server-side.
+        assert "s3cret" not in (await client.get("/manifest.json")).text
         assert (await client.get("/plugins/good/index.js")).text.startswith("export function")
         assert (await client.get("/map/style.json")).json() == {"version": 8}
 

@@ -17,11 +17,22 @@ from .config import TangramConfig, config_fields, validate_plugin_config
 from .errors import ConfigError, PluginError, PluginLoadError, TangramError
 from .plugin import Plugin
 
-__all__ = ["GROUP", "LoadResult", "PluginInfo", "installed_plugins", "load_plugins", "normalize"]
+__all__ = [
+    "FRONTEND_TABLE",
+    "GROUP",
+    "LoadResult",
+    "PluginInfo",
+    "installed_plugins",
+    "load_plugins",
+    "normalize",
+]
 
 log = logging.getLogger(__name__)
 
 GROUP = "tangram.plugins"
+#: ``[plugins.<name>.frontend]``: the part of a plugin's table sent to browsers (as
+#: ``api.config``); it is not passed to the plugin's ``config_class``.
+FRONTEND_TABLE = "frontend"
 Status = Literal["loaded", "failed", "disabled", "missing"]
 
 
@@ -153,6 +164,14 @@ def _load_one(info: PluginInfo, config: TangramConfig, *, validate_config: bool 
     if validate_config and obj.config_class is not None:
         try:
             table, raw = _config_table(info, config)
+            frontend = raw.get(FRONTEND_TABLE)
+            if frontend is not None and not isinstance(frontend, dict):
+                raise ConfigError(
+                    f"expected a table [{table}.{FRONTEND_TABLE}], got {frontend!r}",
+                    source=config.source_name,
+                    key=f"{table}.{FRONTEND_TABLE}",
+                )
+            raw = {key: value for key, value in raw.items() if key != FRONTEND_TABLE}
             obj.config = validate_plugin_config(
                 obj.config_class, raw, source=config.source_name, table=table
             )

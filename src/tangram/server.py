@@ -39,14 +39,16 @@ def channel_public_url(config: TangramConfig) -> str | None:
     return f"http://{host}:{channel.port}"
 
 
-def frontend_manifest(plugin: Plugin[Any], raw_config: dict[str, Any]) -> dict[str, Any] | None:
+def frontend_manifest(
+    plugin: Plugin[Any], frontend_config: dict[str, Any]
+) -> dict[str, Any] | None:
     """The manifest entry of a plugin with a frontend, or None if it has none."""
     if plugin.frontend_path is None:
         return None
     entry: dict[str, Any] = {
         "name": plugin.name,
         "url": f"/plugins/{plugin.name}/",
-        "config": raw_config,
+        "config": frontend_config,
     }
     meta_path = plugin.frontend_path / "plugin.json"
     try:
@@ -68,12 +70,15 @@ def frontend_manifest(plugin: Plugin[Any], raw_config: dict[str, Any]) -> dict[s
     return entry
 
 
-def _plugin_table(state: BackendState, plugin: Plugin[Any]) -> dict[str, Any]:
-    from .discovery import normalize
+def _frontend_config(state: BackendState, plugin: Plugin[Any]) -> dict[str, Any]:
+    """Only ``[plugins.<name>.frontend]`` reaches browsers: /manifest.json is public, and
+    the rest of a plugin's table may hold secrets, paths or internal URLs."""
+    from .discovery import FRONTEND_TABLE, normalize
 
     for key, table in state.config.plugins.items():
         if normalize(key) in {normalize(plugin.name), normalize(plugin.distribution or "")}:
-            return table
+            frontend = table.get(FRONTEND_TABLE, {})
+            return frontend if isinstance(frontend, dict) else {}
     return {}
 
 
@@ -105,7 +110,7 @@ def create_app(
         """What the web app needs: the channel's URL, the map, and the plugin frontends."""
         entries = []
         for plugin in state.plugins.values():
-            entry = frontend_manifest(plugin, _plugin_table(state, plugin))
+            entry = frontend_manifest(plugin, _frontend_config(state, plugin))
             if entry is not None:
                 entries.append(entry)
         cfg = state.config.map
