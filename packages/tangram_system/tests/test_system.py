@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import httpx
+import psutil
 import redis.asyncio
 from tangram_system import CHANNEL, format_uptime, publish_system_info, system_messages
 
@@ -16,21 +17,29 @@ from tangram.config import TangramConfig
 from tangram.testing import RedisServer
 
 
-def test_format_uptime_keeps_counting_hours_past_a_day() -> None:
+def test_uptime_is_formatted_like_upstream() -> None:
     assert format_uptime(0) == "0:00:00"
     assert format_uptime(59.9) == "0:00:59"
     assert format_uptime(3661) == "1:01:01"
-    assert format_uptime(27 * 3600 + 5) == "27:00:05"
+    assert format_uptime(27 * 3600 + 5) == "1 day, 3:00:05"
     assert format_uptime(-3) == "0:00:00"  # clock skew never shows a negative uptime
 
 
-def test_messages_have_the_upstream_shape() -> None:
+def test_messages_have_the_upstream_format() -> None:
+    def load_percent() -> float:
+        return psutil.getloadavg()[0] / (psutil.cpu_count() or 1) * 100
+
+    before = load_percent()
     messages = system_messages(started_at=1000.0, now=1000.0 + 3725.25)
+    after = load_percent()
     by_el = {message["el"]: message["value"] for message in messages}
     assert [m["el"] for m in messages] == ["uptime", "info_utc", "cpu_load", "ram_usage"]
     assert by_el["uptime"] == "1:02:05"
-    assert by_el["info_utc"] == 4725250
-    assert re.fullmatch(r"\d{1,3}\.\d\d%", by_el["cpu_load"])
+    assert by_el["info_utc"] == 4725000  # whole seconds, in milliseconds
+    # cpu_load is the 1-minute load average per CPU, not the instantaneous CPU use.
+    assert re.fullmatch(r"\d+\.\d\d%", by_el["cpu_load"])
+    low, high = sorted((before, after))
+    assert low - 0.01 <= float(by_el["cpu_load"][:-1]) <= high + 0.01
     assert re.fullmatch(r"\d{1,3}\.\d\d%", by_el["ram_usage"])
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import psutil
@@ -27,26 +29,38 @@ plugin: tangram.Plugin[None] = tangram.Plugin(frontend_path="dist-frontend")
 
 
 def format_uptime(seconds: float) -> str:
-    """``H:MM:SS``; hours keep counting past 24 rather than switching to days."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
+    """Whole seconds as Python prints a ``timedelta``: ``3:00:05``, ``1 day, 3:00:05``
+    (the upstream format, which existing widgets display as is)."""
+    return str(timedelta(seconds=max(0, int(seconds))))
+
+
+def _percent(read: Callable[[], float]) -> str:
+    # psutil cannot read everything everywhere (load average in some containers);
+    # the widget then shows the word rather than the service crashing every second.
+    try:
+        return f"{read():.2f}%"
+    except Exception:
+        return "Unavailable"
+
+
+def _load_percent() -> float:
+    """One-minute load average per logical CPU, as a percentage (upstream's cpu_load)."""
+    load1: float = psutil.getloadavg()[0]
+    return load1 / (psutil.cpu_count(logical=True) or 1) * 100
 
 
 def system_messages(started_at: float, now: float | None = None) -> list[dict[str, Any]]:
-    """The four ``update-node`` messages for this instant.
+    """The four ``update-node`` messages for this instant, in upstream's format.
 
-    ``uptime`` counts from ``started_at`` (the tangram process start), which is what a
-    user watching the server wants to know; ``cpu_load`` is the system-wide CPU use since
-    the previous call (psutil keeps that state).
+    ``uptime`` counts from ``started_at`` (the tangram process start); ``info_utc`` is
+    the server's clock in whole seconds, expressed in milliseconds.
     """
     now = time.time() if now is None else now
     return [
         {"el": "uptime", "value": format_uptime(now - started_at)},
-        {"el": "info_utc", "value": int(now * 1000)},
-        {"el": "cpu_load", "value": f"{psutil.cpu_percent(interval=None):.2f}%"},
-        {"el": "ram_usage", "value": f"{psutil.virtual_memory().percent:.2f}%"},
+        {"el": "info_utc", "value": 1000 * int(now)},
+        {"el": "cpu_load", "value": _percent(_load_percent)},
+        {"el": "ram_usage", "value": _percent(lambda: psutil.virtual_memory().percent)},
     ]
 
 
@@ -55,7 +69,6 @@ async def publish_system_info(backend_state: tangram.BackendState) -> None:
     """Publish the metrics once a second, until the server stops."""
     redis = backend_state.redis_client
     started_at = psutil.Process().create_time()
-    psutil.cpu_percent(interval=None)  # the first reading is meaningless; prime it
     loop = asyncio.get_running_loop()
     next_tick = loop.time()
     while True:
