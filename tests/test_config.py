@@ -105,3 +105,17 @@ def test_plugin_table_validation() -> None:
             Settings, {"interval": "soon"}, source="tangram.toml", table="plugins.demo"
         )
     assert "tangram.toml: plugins.demo.interval = 'soon'" in str(info.value)
+
+
+def test_map_style_file_must_exist(tmp_path: Path) -> None:
+    path = write(tmp_path, '[map]\nstyle = "styles/dark.json"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert f"{path}: map.style = 'styles/dark.json': no such file" in message
+    assert str(tmp_path / "styles" / "dark.json") in message
+    (tmp_path / "styles").mkdir()
+    (tmp_path / "styles" / "dark.json").write_text("{}")
+    assert load_config(path).map_style_path() == tmp_path / "styles" / "dark.json"
+    url = write(tmp_path, '[map]\nstyle = "https://tiles.example/style.json"\n')
+    assert load_config(url).map_style_path() is None

@@ -42,6 +42,7 @@ async def test_manifest_lists_frontends_in_order_with_errors(tmp_path: Path) -> 
         "badmeta": frontend_plugin("badmeta", tmp_path / "badmeta", "{not json"),
         "backend_only": tangram.Plugin(),
     }
+    (tmp_path / "style.json").write_text('{"version": 8}')
     state = make_state(
         tmp_path,
         plugins,

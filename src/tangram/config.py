@@ -131,6 +131,16 @@ class TangramConfig(_Section):
     #: Problems that do not stop tangram (unknown keys...); ``tangram check`` fails on them.
     warnings: list[str] = Field(default_factory=list, exclude=True)
 
+    def map_style_path(self) -> Path | None:
+        """``[map] style`` as a local file (relative to the config file), or None for a
+        URL or the built-in style."""
+        style = self.map.style
+        if not style or style.startswith(("http://", "https://")):
+            return None
+        path = Path(style).expanduser()
+        base = self.source.parent if self.source else Path.cwd()
+        return path if path.is_absolute() else base / path
+
     def warn(self, message: str) -> None:
         """Log a problem that does not stop tangram, and remember it for ``tangram check``."""
         self.warnings.append(message)
@@ -185,6 +195,14 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> TangramC
     except ValidationError as exc:
         raise ConfigError(_describe(exc), source=name) from None
     config.source = source
+    style_path = config.map_style_path()
+    if style_path is not None and not style_path.is_file():
+        raise ConfigError(
+            f"map.style = {config.map.style!r}: no such file ({style_path}); expected an "
+            "http(s) URL of a MapLibre style or the path of a style JSON file (relative to "
+            "this file); remove the key for the built-in offline map",
+            source=name,
+        )
     for key in _unknown_keys(config):
         config.warn(f"{name}: unknown key {key!r} is ignored (typo?)")
     return config

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
@@ -134,8 +134,13 @@ def create_app(
         )
 
     @app.get("/map/style.json", include_in_schema=False)
-    async def map_style() -> FileResponse:
-        return FileResponse(_local_style(state))
+    async def map_style() -> Response:
+        path = state.config.map_style_path()
+        if path is None or not path.is_file():
+            # Checked at start-up; the file may have been moved since.
+            detail = f"[map] style file {path} not found" if path else "no local [map] style"
+            return JSONResponse({"detail": detail}, status_code=404)
+        return FileResponse(path)
 
     for plugin in state.plugins.values():
         if plugin.frontend_path is not None and plugin.frontend_path.is_dir():
@@ -160,13 +165,6 @@ def create_app(
             return HTMLResponse(_PLACEHOLDER)
 
     return app
-
-
-def _local_style(state: BackendState) -> Path:
-    style = state.config.map.style
-    base = state.config.source.parent if state.config.source else Path.cwd()
-    path = Path(style) if style else Path()
-    return path if path.is_absolute() else base / path
 
 
 _PLACEHOLDER = """<!doctype html>
