@@ -50,6 +50,7 @@ async def test_timestamps_are_shifted_to_now_and_spacing_scaled(
     while len(received) < 3:
         received.append(await _next(pubsub))
     assert stats.published == 3
+    assert stats.skipped == 1 and stats.first_skipped == (3, "{oops")
     assert [m["altitude"] for m in received] == [0, 1, 2]
     stamps = [m["timestamp"] for m in received]
     assert abs(stamps[0] - started) < 0.2
@@ -77,4 +78,20 @@ async def test_missing_file_is_a_clear_error(redis_server: RedisServer, tmp_path
     client = aioredis.Redis.from_url(redis_server.url)
     with pytest.raises(ReplayError, match=r"missing\.jsonl: recording not found; expected"):
         await replay(client, tmp_path / "missing.jsonl", "feed")
+    await client.aclose()
+
+
+async def test_a_file_that_is_not_a_jet1090_recording_is_an_error(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    # e.g. the quickstart sample: one JSON array of state vectors, not one message per line
+    wrong = tmp_path / "states.json.gz"
+    wrong.write_bytes(gzip.compress(b'[{"timestamp": 1, "icao24": "abc"}]\n'))
+    client = aioredis.Redis.from_url(redis_server.url)
+    with pytest.raises(ReplayError) as info:
+        await replay(client, wrong, "feed")
+    message = str(info.value)
+    assert "states.json.gz: no jet1090 message to replay (1 line(s) skipped" in message
+    assert 'line 1: \'[{"timestamp": 1' in message
+    assert 'numeric "timestamp"' in message
     await client.aclose()

@@ -41,6 +41,13 @@ class ReplayStats:
     published: int = 0
     skipped: int = 0
     rounds: int = 0
+    #: The first line that was skipped (number, start of its text), for error messages.
+    first_skipped: tuple[int, str] | None = None
+
+    def skip(self, number: int, line: bytes) -> None:
+        self.skipped += 1
+        if self.first_skipped is None:
+            self.first_skipped = (number, line[:80].decode("utf-8", "replace").strip())
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -56,19 +63,22 @@ def _open(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def iter_recording(path: Path) -> Iterator[dict[str, Any]]:
+def iter_recording(path: Path, stats: ReplayStats | None = None) -> Iterator[dict[str, Any]]:
     """Messages with a numeric ``timestamp``; other lines are skipped (and counted)."""
+    stats = stats if stats is not None else ReplayStats()
     with _open(path) as lines:
-        for line in lines:
+        for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
                 msg = orjson.loads(line)
             except orjson.JSONDecodeError:
-                log.debug("%s: skipping a line that is not JSON", path)
+                stats.skip(number, line)
                 continue
             if type(msg) is dict and type(msg.get("timestamp")) in (int, float):
                 yield msg
+            else:
+                stats.skip(number, line)
 
 
 async def replay(
@@ -85,13 +95,34 @@ async def replay(
     stats = stats or ReplayStats()
     _open(path).close()  # fail early and clearly
     while True:
+        published = stats.published
         await _one_round(redis_client, path, channel, speed, stats)
         stats.rounds += 1
+        if stats.published == published:
+            raise ReplayError(_nothing_published(path, stats))
+        if stats.rounds == 1 and stats.skipped:
+            number, text = stats.first_skipped or (0, "")
+            log.warning(
+                "%s: skipped %d line(s) that are not jet1090 messages (first: line %d, %r)",
+                path,
+                stats.skipped,
+                number,
+                text,
+            )
         if not loop:
             return stats
-        if stats.published == 0:
-            raise ReplayError(f"{path}: no message with a numeric timestamp; nothing to replay")
         log.info("replay of %s: round %d done, starting again", path.name, stats.rounds)
+
+
+def _nothing_published(path: Path, stats: ReplayStats) -> str:
+    where = ""
+    if stats.first_skipped is not None:
+        number, text = stats.first_skipped
+        where = f" ({stats.skipped} line(s) skipped, the first is line {number}: {text!r})"
+    return (
+        f"{path}: no jet1090 message to replay{where}; expected one JSON object per line "
+        'with a numeric "timestamp", as jet1090 publishes them (.jsonl or .jsonl.gz)'
+    )
 
 
 async def _one_round(
@@ -101,7 +132,7 @@ async def _one_round(
     start = time.time()
     pipe = redis_client.pipeline(transaction=False)
     queued = 0
-    for msg in iter_recording(path):
+    for msg in iter_recording(path, stats):
         ts = float(msg["timestamp"])
         if first is None:
             first = ts
