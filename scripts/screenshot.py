@@ -35,7 +35,11 @@ def config(redis_url: str) -> str:
     extra = ""
     if importlib.util.find_spec("tangram_jet1090") is not None:
         plugins.insert(1, "tangram_jet1090")
-        extra = '[plugins.tangram_jet1090]\nreplay_file = "demo"\nreplay_loop = true\n'
+        # history_path: the demo's trajectories stay in the temporary folder of this run
+        extra = (
+            '[plugins.tangram_jet1090]\nreplay_file = "demo"\nreplay_loop = true\n'
+            'history_path = "screenshot-history.sqlite"\n'
+        )
     return (
         f'[core]\nredis_url = "{redis_url}"\nplugins = {plugins!r}\n\n'
         f"[map]\ncenter_lat = 49.0\ncenter_lon = 1.9\nzoom = 7.3\n\n{extra}"

@@ -64,6 +64,9 @@ def serve(config: ConfigOption = None) -> None:
     """Run the server, the channel gateway and the plugins' services until Ctrl+C."""
     cfg = load_config(config)
     setup_logging(cfg.core.log_level)
+    # Plugins report with print() too (the plugin guide does): keep their lines in order
+    # with the log and visible at once in files and journald, not held in a block buffer.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     try:
         import uvloop
 

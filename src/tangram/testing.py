@@ -244,7 +244,7 @@ def start_tangram(
         stderr=subprocess.STDOUT,
         text=True,
         cwd=tmp_path,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        env={**os.environ, **(env or {})},
     )
     log_file.close()
     served = TangramProcess(process, config_path, http_port, channel_port, log_path)
