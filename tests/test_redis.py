@@ -30,14 +30,15 @@ async def publish_until_seen(
 ) -> None:
     """Publish repeatedly until the subscriber has it (it may still be reconnecting)."""
     client = aioredis.Redis.from_url(url)
+    deadline = asyncio.get_running_loop().time() + timeout
     try:
-        async with asyncio.timeout(timeout):
-            while not any(p == payload for _, p, _ in seen.messages):
-                try:
-                    await client.publish(channel, payload)
-                except (aioredis.ConnectionError, OSError):
-                    pass
-                await asyncio.sleep(0.1)
+        while not any(p == payload for _, p, _ in seen.messages):
+            assert asyncio.get_running_loop().time() < deadline, f"{payload!r} never arrived"
+            try:
+                await client.publish(channel, payload)
+            except (aioredis.ConnectionError, OSError):
+                pass
+            await asyncio.sleep(0.1)
     finally:
         await client.aclose()
 

@@ -228,12 +228,11 @@ async def test_serve_runs_the_channel_in_its_own_process(
             while True:
                 await client.publish("to:system:update", '{"hello": 1}')
                 try:
-                    async with asyncio.timeout(0.5):
-                        while True:
-                            frame = json.loads(await ws.recv())
-                            if frame[3] == "update":
-                                return frame
-                except TimeoutError:
+                    while True:
+                        frame = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
+                        if frame[3] == "update":
+                            return list(frame)
+                except asyncio.TimeoutError:
                     continue
 
         frame = await asyncio.wait_for(first_update(), 10)
