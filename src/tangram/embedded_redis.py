@@ -26,7 +26,13 @@ from pathlib import Path
 
 from .errors import RedisUnavailableError
 
-__all__ = ["EmbeddedRedis", "find_redis_binary", "redis_answers", "sweep_stale_workdirs"]
+__all__ = [
+    "EmbeddedRedis",
+    "find_redis_binary",
+    "redis_answers",
+    "redis_reply",
+    "sweep_stale_workdirs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +60,21 @@ def find_redis_binary() -> str:
         ) from exc
 
 
-def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
-    """True if something speaking Redis answers PING at host:port."""
+def redis_reply(host: str, port: int, timeout: float = 0.5) -> bytes | None:
+    """The reply of whatever listens on host:port to a PING, or None if nothing does."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
             sock.sendall(b"PING\r\n")
-            reply = sock.recv(64)
+            return sock.recv(64)
     except OSError:
-        return False
-    # "-NOAUTH" still means a Redis is there (it needs a password in the URL).
-    return reply.startswith((b"+PONG", b"-NOAUTH", b"-ERR"))
+        return None
+
+
+def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True if a Redis that needs no password answers PING at host:port."""
+    reply = redis_reply(host, port, timeout)
+    return reply is not None and reply.startswith(b"+PONG")
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child

@@ -25,7 +25,7 @@ import uvicorn
 from . import __version__
 from .config import TangramConfig
 from .discovery import load_plugins
-from .embedded_redis import DEFAULT_LOCAL, EmbeddedRedis, redis_answers
+from .embedded_redis import DEFAULT_LOCAL, EmbeddedRedis, redis_reply
 from .errors import TangramError
 from .plugin import Plugin
 from .server import channel_public_url, create_app
@@ -37,14 +37,27 @@ __all__ = ["bind_socket", "resolve_redis", "serve"]
 log = logging.getLogger(__name__)
 
 
-async def resolve_redis(config: TangramConfig) -> tuple[str, EmbeddedRedis | None]:
-    """The Redis URL to use, and the embedded server if one had to be started."""
+async def resolve_redis(
+    config: TangramConfig, local: tuple[str, int] = DEFAULT_LOCAL
+) -> tuple[str, EmbeddedRedis | None]:
+    """The Redis URL to use, and the embedded server if one had to be started (``local``
+    is where an unconfigured tangram looks for a running Redis first)."""
     url = config.core.redis_url
     if url is not None and url != "embedded":
         return url, None
-    if url is None and await asyncio.to_thread(redis_answers, *DEFAULT_LOCAL):
-        log.info("using the Redis running on %s:%d", *DEFAULT_LOCAL)
-        return f"redis://{DEFAULT_LOCAL[0]}:{DEFAULT_LOCAL[1]}/0", None
+    if url is None:
+        reply = await asyncio.to_thread(redis_reply, *local)
+        if reply is not None and reply.startswith(b"+PONG"):
+            log.info("using the Redis running on %s:%d", *local)
+            return f"redis://{local[0]}:{local[1]}/0", None
+        if reply is not None:
+            log.warning(
+                "the Redis on %s:%d needs a password, so an embedded Redis is started "
+                "instead; to use that one, set [core] redis_url = "
+                '"redis://:PASSWORD@%s:%d/0"',
+                *local,
+                *local,
+            )
     embedded = EmbeddedRedis()
     return await embedded.start(), embedded
 
