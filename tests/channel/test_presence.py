@@ -73,7 +73,8 @@ async def test_killed_instance_entries_vanish(
     survivor = await gateway_factory()
     config = TangramConfig()
     config.channel.port = 0
-    doomed = ChannelProcess(config, redis_server.url)
+    # A short liveness TTL keeps the test quick (the default is 10 s).
+    doomed = ChannelProcess(config, redis_server.url, presence_ttl=2.0)
     await doomed.start()
     try:
         async with connect(f"ws://127.0.0.1:{doomed.port}/websocket?vsn=2.0.0") as ws_v, \

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from websockets.asyncio.client import connect
 
 from tangram.channel import ChannelProcess, public_url
 from tangram.config import TangramConfig
 from tangram.errors import ChannelError
 from tangram.testing import RedisServer, free_port, wait_for
+
+from .conftest import Phx
 
 
 def config_with(**channel: object) -> TangramConfig:
@@ -102,3 +110,61 @@ def test_workers_die_with_a_killed_parent(redis_server: RedisServer) -> None:
         parent.kill()  # no chance to clean up: the worker must notice by itself
         parent.wait()
     wait_for(lambda: not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE)
+
+
+async def poll_token(base: str, timeout: float = 10.0) -> httpx.Response:
+    """POST /token until it answers 200 (the port may be dead or Redis not up yet)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: object = None
+    async with httpx.AsyncClient() as http:
+        while loop.time() < deadline:
+            try:
+                response = await http.post(f"{base}/token", json={"channel": "room"})
+                if response.status_code == 200:
+                    return response
+                last = response.status_code
+            except httpx.TransportError as exc:
+                last = exc
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"no token from {base} within {timeout} s (last: {last!r})")
+
+
+async def test_start_without_redis_returns_and_recovers(tmp_path: Path) -> None:
+    redis = RedisServer(port=free_port(), workdir=tmp_path)
+    proc = ChannelProcess(config_with(port=0), redis.url)
+    try:
+        # Fails (ChannelError) if the worker does not report that it listens within 5 s.
+        await proc.start(timeout=5)
+        base = f"http://127.0.0.1:{proc.port}"
+        async with httpx.AsyncClient() as http:
+            response = await http.post(f"{base}/token", json={"channel": "room"})
+        assert response.status_code == 503
+        await asyncio.to_thread(redis.start)
+        await poll_token(base)
+    finally:
+        await proc.stop()
+        await asyncio.to_thread(redis.stop)
+
+
+async def test_killed_worker_is_restarted(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    proc = ChannelProcess(config_with(port=0), redis_server.url)
+    await proc.start()
+    first = proc.processes[0].pid
+    try:
+        with caplog.at_level(logging.ERROR, logger="tangram.channel.process"):
+            os.kill(first, signal.SIGKILL)
+            base = f"http://127.0.0.1:{proc.port}"
+            token = (await poll_token(base, timeout=10)).json()["token"]
+        assert f"pid {first}) exited with code -9" in caplog.text
+        assert proc.restarts == 1 and proc.processes[0].pid != first
+        async with connect(f"ws://127.0.0.1:{proc.port}/websocket?vsn=2.0.0") as ws:
+            reply = await Phx(ws).join("room", token)
+        assert reply[4] == {"status": "ok", "response": {}}
+    finally:
+        replacement = psutil.Process(proc.processes[0].pid)
+        await proc.stop()
+    # No orphan: the replacement went away with stop() too.
+    assert not replacement.is_running() or replacement.status() == psutil.STATUS_ZOMBIE

@@ -18,8 +18,9 @@ import sys
 
 from ..config import TangramConfig, load_config
 from ..errors import TangramError
+from ..logs import setup_logging
 from .process import CONFIG_ENV, FAILED, PARENT_ENV, READY
-from .server import Gateway
+from .server import PRESENCE_TTL_SECS, Gateway
 
 
 def _die_with_parent() -> None:
@@ -52,8 +53,14 @@ def _report(ok: bool, text: str) -> None:
         print(f"error: {text}", file=sys.stderr, flush=True)
 
 
-async def _serve(config: TangramConfig, redis_url: str, reuse_port: bool) -> None:
-    gateway = Gateway(config, redis_url, reuse_port=reuse_port)
+async def _serve(
+    config: TangramConfig, redis_url: str, reuse_port: bool, presence_ttl: float
+) -> None:
+    # Ready as soon as it listens: a Redis that is down (or slow to start) only delays
+    # tokens and joins, never the port (the links retry in the background).
+    gateway = Gateway(
+        config, redis_url, reuse_port=reuse_port, redis_timeout=1.0, presence_ttl=presence_ttl
+    )
     try:
         await gateway.start()
     except TangramError as exc:
@@ -81,6 +88,12 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="share the port with other workers (SO_REUSEPORT)",
     )
+    parser.add_argument(
+        "--presence-ttl",
+        type=float,
+        default=PRESENCE_TTL_SECS,
+        help=f"liveness TTL of this gateway's presence entries (default {PRESENCE_TTL_SECS:g} s)",
+    )
     args = parser.parse_args(argv)
     _die_with_parent()
     try:
@@ -88,18 +101,14 @@ def main(argv: list[str] | None = None) -> None:
     except TangramError as exc:
         _report(False, str(exc))
         raise SystemExit(2) from None
-    logging.basicConfig(
-        level=config.core.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s channel[%(process)d] %(name)s: %(message)s",
-    )
+    setup_logging(config.core.log_level, prefix=f"channel[{os.getpid()}] ")
     reuse = args.reuse_port if args.reuse_port is not None else config.channel.workers > 1
     try:
         import uvloop
     except ImportError:  # pragma: no cover - Windows
-        asyncio.run(_serve(config, args.redis_url, reuse))
+        asyncio.run(_serve(config, args.redis_url, reuse, args.presence_ttl))
     else:
-        uvloop.run(_serve(config, args.redis_url, reuse))
+        uvloop.run(_serve(config, args.redis_url, reuse, args.presence_ttl))
 
 
 if __name__ == "__main__":

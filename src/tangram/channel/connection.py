@@ -144,7 +144,7 @@ class Connection(asyncio.Protocol):
         query = parse_qs(url.query)
         user_token = query.get("userToken", [None])[0]
         vsn = query.get("vsn", ["2.0.0"])[0]
-        self.session = Session(self.gw.issuer.check, self.gw.new_phx_ref, user_token)
+        self.session = Session(self.gw.check_token, self.gw.new_phx_ref, user_token)
         self.gw.stats["websockets_accepted"] += 1
         if vsn.split(".")[0] != "2":
             self.close(CLOSE_VERSION, f"unsupported vsn {vsn[:20]!r}; this server speaks 2.x")

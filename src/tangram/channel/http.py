@@ -96,7 +96,7 @@ def handle_http(
     body: bytes,
     *,
     policy: OriginPolicy,
-    issuer: TokenIssuer,
+    issuer: TokenIssuer | None,
     api_key: str | None,
     stats: dict[str, int] | None = None,
 ) -> HttpResponse:
@@ -136,6 +136,14 @@ def handle_http(
                 "missing or wrong X-Tangram-Token-Key header (see [channel] token_api_key)",
                 cors,
             )
+    if issuer is None:
+        # Not a client error: the shared secret lives in Redis, which is down right now.
+        return _error(
+            503,
+            "cannot mint tokens yet: the shared signing secret is kept in Redis, which is"
+            " unreachable right now; retry shortly (or set [channel] jwt_secret)",
+            [*cors, ("Retry-After", "1")],
+        )
     return _mint(body, issuer, cors)
 
 

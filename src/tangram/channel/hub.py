@@ -45,10 +45,11 @@ class Hub:
         self._dirty: list[Member] = []
         self.pubsub = PubSubClient(redis_url, self._on_message, self._flush)
 
-    async def start(self, timeout: float) -> None:
+    def start(self) -> None:
+        """Subscribe the permanent topics; the link connects (and reconnects) by itself."""
         for topic in PERMANENT:
             self.pubsub.psubscribe(pattern_for(topic))
-        await self.pubsub.start(timeout)
+        self.pubsub.start()
 
     async def stop(self) -> None:
         await self.pubsub.stop()

@@ -34,6 +34,7 @@ __all__ = [
     "Send",
     "Session",
     "TokenCheck",
+    "TokensUnavailable",
     "reply",
 ]
 
@@ -41,8 +42,14 @@ __all__ = [
 CLOSE_MALFORMED = 1007
 OK = b'{"status":"ok","response":{}}'
 
-#: ``check(token, topic)`` returns the client id the token grants on ``topic``, or None.
+#: ``check(token, topic)`` returns the client id the token grants on ``topic``, or None;
+#: it raises :class:`TokensUnavailable` while tokens cannot be checked at all.
 TokenCheck = Callable[[str | None, str], str | None]
+
+
+class TokensUnavailable(Exception):
+    """The signing secret is not known yet (it lives in Redis, which is unreachable):
+    the join is answered ``unavailable``, which phoenix.js retries, not ``unauthorized``."""
 
 
 @dataclass(slots=True)
@@ -196,7 +203,12 @@ class Session:
         token = payload.get("token") if isinstance(payload, dict) else None
         if not isinstance(token, str):
             token = self._user_token
-        client_id = self._check_token(token, topic)
+        try:
+            client_id = self._check_token(token, topic)
+        except TokensUnavailable as exc:
+            return [
+                Send(reply(join_ref, ref, topic, "error", reason="unavailable", detail=str(exc)))
+            ]
         if client_id is None:
             return [Send(reply(join_ref, ref, topic, "error", reason="unauthorized"))]
         actions: list[Action] = []

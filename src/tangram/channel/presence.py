@@ -12,7 +12,10 @@ Layout in Redis:
 Diffs are published to ``to:<topic>:presence_diff``, so they reach the members on
 every instance through the normal routing. When an instance's liveness key expires,
 the survivors remove its entries and publish the leaves; ``HDEL`` decides which
-survivor publishes, so each leave is announced once.
+survivor publishes, so each leave is announced once. An instance that was only
+stalled (paused, swapped out) past the TTL notices on its next heartbeat that it was
+reaped (its liveness key or its ``refs`` hash is gone), re-records its entries and
+announces them as joins again: its clients are still connected.
 """
 
 from __future__ import annotations
@@ -99,12 +102,56 @@ class Presence:
         self.commands.send("SET", _instance_key(self.instance, "alive"), "1", "PX", self.ttl_ms)
         self.commands.send("SADD", INSTANCES, self.instance)
 
-    def restore(self) -> None:
-        """Re-record this process's joins (after Redis lost its data, e.g. a restart)."""
+    async def beat(self) -> bool:
+        """Refresh liveness; True when this instance may have been reaped meanwhile (its
+        liveness key had expired, or its ``refs`` hash is gone) and holds joins, so
+        that the caller must :meth:`restore` them. Raises RedisDown."""
+        alive_key = _instance_key(self.instance, "alive")
+        was_alive = self.commands.call("SET", alive_key, "1", "PX", self.ttl_ms, "GET")
+        self.commands.send("SADD", INSTANCES, self.instance)
+        if not self._local:
+            await was_alive
+            return False
+        # A reap ends with DEL of the refs hash, so a reap that raced with an earlier
+        # restore is still seen here, on the next beat.
+        refs = self.commands.call("EXISTS", _instance_key(self.instance, "refs"))
+        return (await was_alive) is None or not await refs
+
+    async def restore(self) -> list[tuple[str, str]]:
+        """Re-record this process's joins (after a reap, or after Redis lost its data);
+        entries that were gone are announced as joins. Returns their
+        ``(topic, client id)``. Raises RedisDown."""
         self.heartbeat()
-        for ref, (topic, entry) in self._local.items():
+        pending = []
+        for ref, (topic, entry) in list(self._local.items()):
             self.commands.send("HSET", _instance_key(self.instance, "refs"), ref, topic)
-            self.commands.send("HSET", _topic_key(topic), ref, entry)
+            pending.append(
+                (ref, topic, self.commands.call("HSETNX", _topic_key(topic), ref, entry))
+            )
+        restored: list[tuple[str, str]] = []
+        for ref, topic, added in pending:
+            result = await added
+            local = self._local.get(ref)
+            # Untracked meanwhile: its HDEL followed our HSETNX and its leave went out.
+            if result != 1 or local is None:
+                continue
+            parsed = json.loads(local[1])
+            self.commands.send(
+                "PUBLISH",
+                f"to:{topic}:presence_diff",
+                _diff(parsed["id"], parsed["meta"], join=True),
+            )
+            restored.append((topic, parsed["id"]))
+        if restored:
+            log.warning(
+                "restored %d presence entries of this gateway (reaped or lost)", len(restored)
+            )
+        return restored
+
+    async def members(self, topic: str) -> list[str]:
+        """The client ids present on ``topic`` across every instance."""
+        flat = await self.commands.execute("HGETALL", _topic_key(topic))
+        return sorted(presence_state(flat[1::2]))
 
     async def leave(self) -> None:
         """Clean shutdown: remove every local entry and announce the leaves."""

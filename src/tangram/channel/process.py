@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -25,6 +26,12 @@ CONFIG_ENV = "TANGRAM_CHANNEL_CONFIG_JSON"
 PARENT_ENV = "TANGRAM_CHANNEL_PARENT_PID"
 READY = "TANGRAM-CHANNEL-READY"
 FAILED = "TANGRAM-CHANNEL-ERROR"
+#: Restart backoff of a worker that died: 1 s doubling to 30 s, reset after a minute up.
+RESTART_MIN_SECS = 1.0
+RESTART_MAX_SECS = 30.0
+STABLE_SECS = 60.0
+
+log = logging.getLogger(__name__)
 
 
 def public_url(config: TangramConfig) -> str:
@@ -64,41 +71,49 @@ def _pick_port(host: str) -> int:
 
 
 class ChannelProcess:
-    """The gateway worker processes: ``await start()``, ``await stop()``."""
+    """The gateway worker processes: ``await start()``, ``await stop()``.
 
-    def __init__(self, config: TangramConfig, redis_url: str) -> None:
+    After start-up every worker is supervised: one that exits (crash, OOM killer,
+    ``kill -9``) is logged with its exit code and restarted with backoff (1 s,
+    doubling to 30 s; back to 1 s once a worker stayed up for a minute) until
+    :meth:`stop`."""
+
+    def __init__(
+        self, config: TangramConfig, redis_url: str, *, presence_ttl: float | None = None
+    ) -> None:
         self.config = config
         self.redis_url = redis_url
+        self.presence_ttl = presence_ttl
         self.processes: list[asyncio.subprocess.Process] = []
         self.port = config.channel.port
+        self.restarts = 0
+        self._env: dict[str, str] = {}
+        self._supervisors: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     @property
     def url(self) -> str:
         return f"http://{urlsplit(public_url(self.config)).hostname}:{self.port}"
 
     async def start(self, timeout: float = 30.0) -> None:
-        """Start the workers; return once all listen (raises ChannelError otherwise)."""
+        """Start the workers; return once all listen (raises ChannelError otherwise).
+
+        Redis need not be up: workers listen at once and connect to it by themselves."""
         channel = self.config.channel
         config = self.config.model_copy(deep=True)
         if channel.port != 0:
             _check_port(channel.host, channel.port)
         elif channel.workers > 1:
             config.channel.port = _pick_port(channel.host)
-        env = {**os.environ, CONFIG_ENV: config.model_dump_json(), PARENT_ENV: str(os.getpid())}
+        self._stopping = False
+        self._env = {
+            **os.environ,
+            CONFIG_ENV: config.model_dump_json(),
+            PARENT_ENV: str(os.getpid()),
+        }
         try:
             for _ in range(channel.workers):
-                self.processes.append(
-                    await asyncio.create_subprocess_exec(
-                        sys.executable,
-                        "-m",
-                        "tangram.channel",
-                        "--redis-url",
-                        self.redis_url,
-                        "--reuse-port" if channel.workers > 1 else "--no-reuse-port",
-                        stdout=asyncio.subprocess.PIPE,
-                        env=env,
-                    )
-                )
+                self.processes.append(await self._spawn())
             # Workers start in parallel; each reports its port once it listens.
             ready = [self._wait_ready(proc) for proc in self.processes]
             ports = await asyncio.wait_for(asyncio.gather(*ready), timeout)
@@ -109,6 +124,69 @@ class ChannelProcess:
         except BaseException:
             await self.stop()
             raise
+        # Replacements must bind the very port the first workers got (port = 0 case).
+        config.channel.port = self.port
+        self._env[CONFIG_ENV] = config.model_dump_json()
+        self._supervisors = [
+            asyncio.create_task(self._supervise(slot), name=f"channel-worker-{slot}")
+            for slot in range(len(self.processes))
+        ]
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        workers = self.config.channel.workers
+        args = ["--reuse-port" if workers > 1 else "--no-reuse-port"]
+        if self.presence_ttl is not None:
+            args += ["--presence-ttl", str(self.presence_ttl)]
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tangram.channel",
+            "--redis-url",
+            self.redis_url,
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            env=self._env,
+        )
+
+    async def _supervise(self, slot: int) -> None:
+        loop = asyncio.get_running_loop()
+        delay = RESTART_MIN_SECS
+        while not self._stopping:
+            proc = self.processes[slot]
+            started = loop.time()
+            code = await proc.wait()
+            if self._stopping:
+                return
+            if loop.time() - started > STABLE_SECS:
+                delay = RESTART_MIN_SECS
+            log.error(
+                "channel gateway worker %d (pid %d) exited with code %s; restarting it in %g s",
+                slot,
+                proc.pid,
+                code,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_MAX_SECS)
+            if self._stopping:
+                return
+            try:
+                replacement = await self._spawn()
+            except OSError as exc:
+                log.error("cannot restart channel gateway worker %d: %s", slot, exc)
+                continue  # proc has exited: the next round waits no time, then backs off
+            self.processes[slot] = replacement  # before any await: stop() must see it
+            try:
+                port = await asyncio.wait_for(self._wait_ready(replacement), 30)
+            except (ChannelError, asyncio.TimeoutError) as exc:
+                log.error("channel gateway worker %d failed to restart: %s", slot, exc)
+                with contextlib.suppress(ProcessLookupError):
+                    replacement.kill()
+                continue
+            self.restarts += 1
+            log.warning(
+                "channel gateway worker %d restarted (pid %d, port %d)", slot, replacement.pid, port
+            )
 
     async def _wait_ready(self, proc: asyncio.subprocess.Process) -> int:
         assert proc.stdout is not None
@@ -125,6 +203,13 @@ class ChannelProcess:
 
     async def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM every worker, SIGKILL those still alive after ``timeout`` s."""
+        self._stopping = True
+        supervisors, self._supervisors = self._supervisors, []
+        for task in supervisors:
+            task.cancel()
+        for task in supervisors:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         procs, self.processes = self.processes, []
         for proc in procs:
             if proc.returncode is None:

@@ -80,13 +80,16 @@ class _Link:
         #: Called after every (re)connection, once the link is usable.
         self.listeners: list[Callable[[], None]] = []
 
-    async def start(self, timeout: float) -> None:
-        """Connect in the background; wait up to ``timeout`` s for the first success."""
-        self._task = asyncio.create_task(self._run(), name=f"redis:{self.name}")
+    def start(self) -> None:
+        """Connect in the background, and keep reconnecting (with backoff) for good."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"redis:{self.name}")
+
+    async def wait_up(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the first connection; True once it is up."""
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._ready.wait(), timeout)
-        if not self.up:
-            raise RedisDown(f"cannot reach Redis at {self.url} within {timeout:g} s")
+        return self.up
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -23,7 +23,7 @@ from ..errors import ChannelError
 from .connection import CLOSE_IDLE, CLOSE_SHUTDOWN, Connection
 from .http import OriginPolicy
 from .hub import Hub
-from .phoenix import Join, Membership
+from .phoenix import Join, Membership, TokensUnavailable
 from .presence import Presence
 from .resp import CommandClient, RedisDown
 from .tokens import SECRET_KEY, TokenIssuer, resolve_secret, weak_secret
@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 #: How long a join waits for Redis to confirm the topic's subscription.
 JOIN_TIMEOUT_SECS = 5.0
-#: Liveness TTL of a gateway process's presence entries.
-PRESENCE_TTL_SECS = 3.0
+#: Liveness TTL of a gateway process's presence entries: long enough that a busy or
+#: briefly paused process is not reaped (and a reaped one restores itself anyway).
+PRESENCE_TTL_SECS = 10.0
 
 
 def _is_loopback(host: str) -> bool:
@@ -53,7 +54,8 @@ class Gateway:
         *,
         sock: socket.socket | None = None,
         reuse_port: bool = False,
-        redis_timeout: float = 10.0,
+        redis_timeout: float = 2.0,
+        presence_ttl: float = PRESENCE_TTL_SECS,
     ) -> None:
         self.tangram_config = config
         self.config: ChannelConfig = config.channel
@@ -64,8 +66,10 @@ class Gateway:
         self.connections: set[Connection] = set()
         self.commands = CommandClient(redis_url)
         self.hub = Hub(redis_url, self.stats)
-        self.presence = Presence(self.commands, self.instance, PRESENCE_TTL_SECS)
-        self.issuer: TokenIssuer
+        self.presence_ttl = presence_ttl
+        self.presence = Presence(self.commands, self.instance, presence_ttl)
+        #: None until the signing secret is known (it may live in an unreachable Redis).
+        self.issuer: TokenIssuer | None = None
         self.slow_grace_secs = 2.0
         self.join_timeout_secs = JOIN_TIMEOUT_SECS
         self.port = self.config.port
@@ -76,6 +80,7 @@ class Gateway:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refs = itertools.count(1)
         self._secret = ""
+        self._resolving: asyncio.Task[None] | None = None
 
     def new_phx_ref(self) -> str:
         return f"{self.instance}.{next(self._refs)}"
@@ -93,18 +98,15 @@ class Gateway:
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen, then wait up to ``redis_timeout`` s for Redis. Redis being down is
+        no error: the links retry with backoff and everything resumes once it is up
+        (until then ``/token`` answers 503 and joins ``unavailable``)."""
         cfg = self.config
-        try:
-            await self.commands.start(timeout=self._redis_timeout)
-            self._secret = await resolve_secret(cfg.jwt_secret, self.commands.execute)
-            await self.hub.start(timeout=self._redis_timeout)
-        except (RedisDown, OSError) as exc:
-            await self._stop_redis()
-            raise ChannelError(
-                f"channel gateway: {exc}; check the Redis URL ([core] redis_url)"
-            ) from None
+        if cfg.jwt_secret is not None:
+            self._set_secret(cfg.jwt_secret)
         self.commands.listeners.append(self._redis_back)
-        self.issuer = TokenIssuer(self._secret, cfg.jwt_expiration_secs, cfg.id_length)
+        self.commands.start()
+        self.hub.start()
         self._warn_if_exposed()
         loop = asyncio.get_running_loop()
         try:
@@ -127,11 +129,43 @@ class Gateway:
                 f"{cfg.host}:{cfg.port} is already in use or not available; set [channel] port"
             ) from None
         self.port = self._server.sockets[0].getsockname()[1]
-        self.presence.heartbeat()
         self.spawn(self._housekeeping())
         log.info(
             "channel gateway listening on %s:%d (instance %s)", cfg.host, self.port, self.instance
         )
+        up = await self.commands.wait_up(self._redis_timeout)
+        if up and await self.hub.pubsub.wait_up(self._redis_timeout):
+            if self._resolving is not None:
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(self._resolving), self._redis_timeout)
+        else:
+            log.warning(
+                "channel gateway: cannot reach Redis at %s yet; serving anyway and retrying"
+                " (tokens and joins wait for it); check [core] redis_url",
+                self.redis_url,
+            )
+
+    def check_token(self, token: str | None, topic: str) -> str | None:
+        """The session's token check; raises TokensUnavailable while the secret is unknown."""
+        if self.issuer is None:
+            raise TokensUnavailable(
+                "the shared signing secret is kept in Redis, which is unreachable; retrying"
+            )
+        return self.issuer.check(token, topic)
+
+    def _set_secret(self, secret: str) -> None:
+        cfg = self.config
+        self._secret = secret
+        self.issuer = TokenIssuer(secret, cfg.jwt_expiration_secs, cfg.id_length)
+
+    async def _resolve_secret(self) -> None:
+        try:
+            secret = await resolve_secret(None, self.commands.execute)
+        except Exception as exc:  # Redis went away again: the next connection retries
+            log.warning("channel gateway: cannot read the shared secret from Redis (%s)", exc)
+            return
+        self._set_secret(secret)
+        log.info("channel gateway: shared token secret resolved; tokens available")
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -171,11 +205,23 @@ class Gateway:
             )
 
     def _redis_back(self) -> None:
-        # Redis may have lost its data (restart without persistence): restore ours.
+        """After every (re)connection of the command link."""
         if not self._secret:
-            return
-        self.commands.send("SET", SECRET_KEY, self._secret, "NX")
-        self.presence.restore()
+            if self._resolving is None or self._resolving.done():
+                self._resolving = asyncio.get_running_loop().create_task(self._resolve_secret())
+                self._tasks.add(self._resolving)
+                self._resolving.add_done_callback(self._task_done)
+        elif self.config.jwt_secret is None:
+            # Redis may have lost its data (restart without persistence): restore ours.
+            self.commands.send("SET", SECRET_KEY, self._secret, "NX")
+        # Liveness first thing (survivors reap instances without it), then our entries.
+        self.spawn(self._restore_presence())
+
+    async def _restore_presence(self) -> None:
+        """Re-record our presence entries; announce those that had gone (reaped)."""
+        with contextlib.suppress(RedisDown):
+            for topic, client_id in await self.presence.restore():
+                self._lifecycle(topic, client_id, "phx_join")
 
     async def _housekeeping(self) -> None:
         timeout = self.config.heartbeat_timeout_secs
@@ -193,14 +239,27 @@ class Gateway:
                         conn.close(CLOSE_IDLE, f"no heartbeat for {timeout:g} s", "timeout")
                 elif conn.over_since is not None:
                     conn.check_slow()
-            if now - last_beat >= PRESENCE_TTL_SECS / 3:
+            if now - last_beat >= self.presence_ttl / 3:
                 last_beat = now
-                self.presence.heartbeat()
+                await self._beat()
             if now - last_reap >= 1.0:
                 last_reap = now
                 with contextlib.suppress(RedisDown):
                     for topic, client_id in await self.presence.reap():
                         self._lifecycle(topic, client_id, "phx_leave", "disconnect")
+
+    async def _beat(self) -> None:
+        try:
+            reaped = await asyncio.wait_for(self.presence.beat(), timeout=2)
+            if reaped:
+                log.warning(
+                    "this gateway (instance %s) missed its liveness deadline, so its presence"
+                    " entries may have been reaped; restoring them",
+                    self.instance,
+                )
+                await self._restore_presence()
+        except (RedisDown, asyncio.TimeoutError):
+            pass  # the link reconnects by itself; _redis_back restores then
 
     # -- joins and leaves -------------------------------------------------------------
 
@@ -225,12 +284,15 @@ class Gateway:
         self._lifecycle(m.topic, m.client_id, "phx_join")
         if first:
             self._admin("channel.add", channel=m.topic, channels=sorted(self.hub.topics))
-        self._admin("channel.join", channel=m.topic, id=m.client_id, members=self._members(m.topic))
         try:
             state = await self.presence.track(m)
+            members = sorted(state)
         except Exception as exc:  # Redis down or refusing: degrade, go on
             log.warning("presence of %r unavailable (%s); sending the joiner alone", m.topic, exc)
             state = {m.client_id: {"metas": [{"phx_ref": m.phx_ref}]}}
+            members = self._members(m.topic)
+        # members: every instance's, from the shared presence (the joiner included).
+        self._admin("channel.join", channel=m.topic, id=m.client_id, members=members)
         if not m.active:
             return  # left (or disconnected) while Redis answered
         conn.send_text(
@@ -262,12 +324,16 @@ class Gateway:
         empty = self.hub.remove(m.topic, conn)
         self.presence.untrack(m)
         self._lifecycle(m.topic, m.client_id, "phx_leave", reason)
+        self.spawn(self._admin_leave(m, reason, empty))
+
+    async def _admin_leave(self, m: Membership, reason: str, empty: bool) -> None:
+        # Queued after untrack's HDEL, so the shared presence no longer lists m.
+        try:
+            members = await self.presence.members(m.topic)
+        except Exception:  # Redis down: the local view is the best there is
+            members = self._members(m.topic)
         self._admin(
-            "channel.leave",
-            channel=m.topic,
-            id=m.client_id,
-            reason=reason,
-            members=self._members(m.topic),
+            "channel.leave", channel=m.topic, id=m.client_id, reason=reason, members=members
         )
         if empty:
             self._admin("channel.remove", channel=m.topic, channels=sorted(self.hub.topics))
