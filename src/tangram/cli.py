@@ -23,6 +23,7 @@ from .config import load_config
 from .discovery import PluginInfo, installed_plugins, load_plugins
 from .errors import TangramError
 from .logs import setup_logging
+from .sdk import frontend_sdk
 
 __all__ = ["app", "main"]
 
@@ -143,6 +144,9 @@ def check(config: ConfigOption = None) -> None:
     if problems:
         raise TangramError(f"{problems} problem(s) found, see above")
     out.print(Text("ok", "green").append(f" {cfg.source_name}", ""))
+
+
+app.command("frontend-sdk")(frontend_sdk)
 
 
 def _mount_plugin_commands(argv: list[str]) -> None:
