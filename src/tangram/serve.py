@@ -171,13 +171,19 @@ async def _lifespan(state: BackendState, plugins: dict[str, Plugin[Any]]) -> Asy
 
 def _install_signal_handlers(server: uvicorn.Server) -> None:
     loop = asyncio.get_running_loop()
+    first: list[float] = []
 
     def on_signal(signum: int) -> None:
-        if server.should_exit:
-            log.warning("second %s: exiting now", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if not first:
+            first.append(loop.time())
+            log.info("received %s, stopping", name)
+            server.should_exit = True
+        elif loop.time() - first[0] > 1.0:
+            # A user pressing Ctrl+C again. Duplicates within a second are ignored: tools
+            # such as `timeout` signal both the process and its group.
+            log.warning("second %s: exiting now", name)
             os._exit(130)
-        log.info("received %s, stopping", signal.Signals(signum).name)
-        server.should_exit = True
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
