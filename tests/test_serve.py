@@ -245,3 +245,15 @@ async def test_serve_runs_the_channel_in_its_own_process(
         return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
 
     wait_for(lambda: all(gone(proc) for proc in gateway))
+
+
+def test_duplicate_signals_still_stop_cleanly(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    # `timeout` and process-group kills deliver the same signal twice at once.
+    served = tangram_server(guide_config(redis_server.url))
+    served.process.send_signal(signal.SIGTERM)
+    served.process.send_signal(signal.SIGTERM)
+    served.process.wait(timeout=10)
+    assert served.process.returncode == 0
+    assert "exiting now" not in served.log() and "shutting down" in served.log()
