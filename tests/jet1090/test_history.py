@@ -53,3 +53,18 @@ async def test_queue_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         store.observe(table.update("393322", 1000.0 + i, {"latitude": 1.0, "longitude": 2.0}, 0))
     assert (len(store.pending), store.dropped) == (5, 3)
     await store.close()
+
+
+async def test_paths_with_uri_characters_work(tmp_path: Path) -> None:
+    # SQLite URIs treat "?" and "#" specially; the store must open the file it was given.
+    folder = tmp_path / "data #1?"
+    folder.mkdir()
+    store = HistoryStore(folder / "h%20.sqlite", retention_secs=600)
+    await store.open()
+    table = AircraftTable(expire_secs=20)
+    now = time.time()
+    store.observe(table.update("393322", now, {"latitude": 49.0, "longitude": 2.5}, now))
+    assert await store.flush() == 1
+    assert [p["latitude"] for p in await store.trajectory("393322")] == [49.0]
+    await store.close()
+    assert (folder / "h%20.sqlite").is_file()

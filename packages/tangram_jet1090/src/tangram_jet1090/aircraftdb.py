@@ -32,7 +32,9 @@ class AircraftDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         # Look-ups happen on the event loop and (rarely) in worker threads.
-        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._conn = sqlite3.connect(
+            f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[str | None, str | None] | None] = {}
         # Fail now, not on the first aircraft, when the file is not a BaseStation db.

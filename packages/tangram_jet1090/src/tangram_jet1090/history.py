@@ -134,7 +134,7 @@ class HistoryStore:
         return await asyncio.to_thread(self._select, icao24.lower(), limit)
 
     def _select(self, icao24: str, limit: float) -> list[dict[str, Any]]:
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True)
         try:
             conn.row_factory = sqlite3.Row
             rows = conn.execute(
