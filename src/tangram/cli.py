@@ -152,7 +152,7 @@ app.command("frontend-sdk")(frontend_sdk)
 def _mount_plugin_commands(argv: list[str]) -> None:
     """Mount ``Plugin(commands=...)`` sub-apps; only the plugin named on the command line
     is imported, unless help is asked for (then every installed plugin is)."""
-    builtin = {"serve", "list-plugins", "check"}
+    builtin = {"serve", "list-plugins", "check", "frontend-sdk"}
     wanted = argv[0] if argv and not argv[0].startswith("-") else None
     if wanted in builtin:
         return
