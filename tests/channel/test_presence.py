@@ -97,3 +97,82 @@ async def test_killed_instance_entries_vanish(
         assert leave["reason"] == "disconnect"
     finally:
         await doomed.stop()
+
+
+async def test_stalled_instance_restores_its_presence(
+    redis_server: RedisServer, gateway_factory: GatewayFactory, watcher: Watcher
+) -> None:
+    """A gateway paused past its liveness TTL is reaped by the survivors; once it runs
+    again its clients (still connected) must come back in everyone's presence."""
+    survivor = await gateway_factory()
+    config = TangramConfig()
+    config.channel.port = 0
+    stalled = ChannelProcess(config, redis_server.url, presence_ttl=1.5)
+    await stalled.start()
+    pid = stalled.processes[0].pid
+    try:
+        async with connect(f"ws://127.0.0.1:{stalled.port}/websocket?vsn=2.0.0") as ws_v, \
+                connect(ws_url(survivor)) as ws_s:  # fmt: skip
+            victim, witness = Phx(ws_v), Phx(ws_s)
+            await witness.join("room", await mint(http_base(survivor), "room", "witness"))
+            await witness.expect("presence_state")
+            await victim.join("room", await mint(http_base(survivor), "room", "victim"))
+            await until_diff(witness, "victim", "joins")
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                await until_diff(witness, "victim", "leaves", timeout=10)  # reaped
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            back = await until_diff(witness, "victim", "joins", timeout=10)
+            assert back["leaves"] == {}
+            async with connect(ws_url(survivor)) as ws_n:
+                newcomer = Phx(ws_n)
+                await newcomer.join("room", await mint(http_base(survivor), "room", "new"))
+                state = (await newcomer.expect("presence_state"))[4]
+                assert ids(state) == ["new", "victim", "witness"]
+            # The victim's socket survived the pause and still receives.
+            await redis_client_publish(redis_server.url, "to:room:news", b'{"n":1}')
+            assert (await victim.expect("news"))[4] == {"n": 1}
+        # Plugins saw the reap's leave, then the join again.
+        await watcher.collect(
+            lambda s: sum(b'"victim"' in d and n == "from:room:phx_join" for n, d in s) >= 2
+        )
+        events = [n for n, d in watcher.seen if b'"victim"' in d and n.startswith("from:")]
+        assert events == ["from:room:phx_join", "from:room:phx_leave", "from:room:phx_join"]
+    finally:
+        await stalled.stop()
+
+
+async def redis_client_publish(url: str, channel: str, payload: bytes) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        await client.publish(channel, payload)
+    finally:
+        await client.aclose()
+
+
+async def test_admin_members_span_instances(
+    gateway_factory: GatewayFactory, watcher: Watcher
+) -> None:
+    one, two = await gateway_factory(), await gateway_factory()
+
+    def admin(event: str, client_id: str) -> dict[str, Any] | None:
+        for data in watcher.on(f"to:admin:{event}"):
+            payload: dict[str, Any] = json.loads(data)
+            if payload["id"] == client_id:
+                return payload
+        return None
+
+    async with connect(ws_url(one)) as ws_a, connect(ws_url(two)) as ws_b:
+        alice, bob = Phx(ws_a), Phx(ws_b)
+        await alice.join("room", await mint(http_base(one), "room", "alice"))
+        await alice.expect("presence_state")
+        await bob.join("room", await mint(http_base(two), "room", "bob"))
+        await bob.expect("presence_state")
+        await watcher.collect(lambda _: admin("channel.join", "bob") is not None)
+        joined = admin("channel.join", "bob")
+        assert joined is not None and joined["members"] == ["alice", "bob"]
+        await bob.send(["1", "2", "room", "phx_leave", {}])
+        await watcher.collect(lambda _: admin("channel.leave", "bob") is not None)
+        left = admin("channel.leave", "bob")
+        assert left is not None and left["members"] == ["alice"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tangram.channel import ChannelProcess, public_url
+from tangram.channel.process import CONFIG_ENV, PARENT_ENV
 from tangram.config import TangramConfig
 from tangram.errors import ChannelError
 from tangram.testing import RedisServer, free_port, wait_for
@@ -168,3 +170,38 @@ async def test_killed_worker_is_restarted(
         await proc.stop()
     # No orphan: the replacement went away with stop() too.
     assert not replacement.is_running() or replacement.status() == psutil.STATUS_ZOMBIE
+
+
+def run_worker(redis_url: str, log_level: str) -> tuple[int, str]:
+    """Run ``python -m tangram.channel`` until it listens, stop it; (pid, its stderr)."""
+    config = config_with(port=free_port())
+    config.core.log_level = log_level  # type: ignore[assignment]
+    env = {**os.environ, CONFIG_ENV: config.model_dump_json()}
+    env.pop(PARENT_ENV, None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tangram.channel", "--redis-url", redis_url],
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        port = config.channel.port
+        wait_for(lambda: socket.create_connection(("127.0.0.1", port)).close() is None)
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    return worker.pid, stderr
+
+
+def test_worker_logs_plain_utc_lines_at_the_configured_level(redis_server: RedisServer) -> None:
+    pid, stderr = run_worker(redis_server.url, "INFO")
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    listening = (
+        rf"^{stamp} INFO +channel\[{pid}\] tangram\.channel\.server: channel gateway listening"
+    )
+    assert re.search(listening, stderr, re.MULTILINE), stderr
+    _, quiet = run_worker(redis_server.url, "WARNING")
+    assert " INFO " not in quiet and "listening" not in quiet, quiet
