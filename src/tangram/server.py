@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
+from .channel import public_url
 from .config import TangramConfig
 from .plugin import Plugin
 from .state import BackendState
@@ -27,16 +28,11 @@ WEB_DIST = Path(__file__).parent / "web" / "dist"
 
 
 def channel_public_url(config: TangramConfig) -> str | None:
-    """Where browsers reach the channel: ``public_url``, else derived from host and port."""
-    channel = config.channel
-    if not channel.enabled:
+    """Where browsers reach the channel (None when it is disabled); one rule, the
+    channel package's :func:`~tangram.channel.public_url`."""
+    if not config.channel.enabled:
         return None
-    if channel.public_url:
-        return channel.public_url.rstrip("/")
-    host = "localhost" if channel.host in ("0.0.0.0", "::", "") else channel.host
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{channel.port}"
+    return public_url(config)
 
 
 def frontend_manifest(
