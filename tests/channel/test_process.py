@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tangram.channel import ChannelProcess, public_url
-from tangram.channel.process import CONFIG_ENV, PARENT_ENV
+from tangram.channel.process import CONFIG_ENV, PARENT_ENV, READY
 from tangram.config import TangramConfig
 from tangram.errors import ChannelError
 from tangram.testing import RedisServer, free_port, wait_for
@@ -173,26 +173,29 @@ async def test_killed_worker_is_restarted(
 
 
 def run_worker(redis_url: str, log_level: str) -> tuple[int, str]:
-    """Run ``python -m tangram.channel`` until it listens, stop it; (pid, its stderr)."""
-    config = config_with(port=free_port())
+    """Run ``python -m tangram.channel`` until it is ready, stop it; (pid, its stderr)."""
+    config = config_with(port=0)
     config.core.log_level = log_level  # type: ignore[assignment]
-    env = {**os.environ, CONFIG_ENV: config.model_dump_json()}
-    env.pop(PARENT_ENV, None)
+    # As ChannelProcess runs it: it reports readiness (after its signal handlers are
+    # set) on stdout, then logs to stderr.
+    env = {**os.environ, CONFIG_ENV: config.model_dump_json(), PARENT_ENV: str(os.getpid())}
     worker = subprocess.Popen(
         [sys.executable, "-m", "tangram.channel", "--redis-url", redis_url],
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
         text=True,
     )
     try:
-        port = config.channel.port
-        wait_for(lambda: socket.create_connection(("127.0.0.1", port)).close() is None)
+        assert worker.stdout is not None
+        assert worker.stdout.readline().startswith(READY)
         worker.send_signal(signal.SIGTERM)
         _, stderr = worker.communicate(timeout=10)
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+    assert worker.returncode == 0, stderr
     return worker.pid, stderr
 
 

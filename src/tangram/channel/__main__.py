@@ -61,16 +61,17 @@ async def _serve(
     gateway = Gateway(
         config, redis_url, reuse_port=reuse_port, redis_timeout=1.0, presence_ttl=presence_ttl
     )
+    # Handlers first: a SIGTERM that follows the READY line at once must stop us cleanly.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
         await gateway.start()
     except TangramError as exc:
         _report(False, str(exc))
         raise SystemExit(1) from None
     _report(True, str(gateway.port))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     logging.getLogger("tangram.channel").info("stopping the channel gateway")
     await gateway.stop()
