@@ -170,8 +170,16 @@ class ChannelProcess:
             delay = min(delay * 2, RESTART_MAX_SECS)
             if self._stopping:
                 return
+            spawning = asyncio.ensure_future(self._spawn())
             try:
-                replacement = await self._spawn()
+                replacement = await asyncio.shield(spawning)
+            except asyncio.CancelledError:
+                # stop() came while the process was being created: do not leave it behind.
+                with contextlib.suppress(Exception):
+                    orphan = await spawning
+                    orphan.kill()
+                    await orphan.wait()
+                raise
             except OSError as exc:
                 log.error("cannot restart channel gateway worker %d: %s", slot, exc)
                 continue  # proc has exited: the next round waits no time, then backs off

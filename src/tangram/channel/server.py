@@ -98,7 +98,7 @@ class Gateway:
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Listen, then wait up to ``redis_timeout`` s for Redis. Redis being down is
+        """Listen, then wait (about ``redis_timeout`` s per step) for Redis. Redis down is
         no error: the links retry with backoff and everything resumes once it is up
         (until then ``/token`` answers 503 and joins ``unavailable``)."""
         cfg = self.config
