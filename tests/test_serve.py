@@ -147,13 +147,20 @@ def test_unreachable_redis_is_reported_and_retried(
 ) -> None:
     url = redis_server.url
     redis_server.stop()
-    served = tangram_server(f'[core]\nredis_url = "{url}"\nplugins = ["crashy"]\n{NO_CHANNEL}')
+    # The channel is on: it must come up without Redis and recover with it.
+    served = tangram_server(f'[core]\nredis_url = "{url}"\nplugins = ["crashy"]\n')
     assert httpx.get(f"{served.url}/crashy/").status_code == 200
     wait_for(lambda: f"Redis at {url} is not reachable" in served.log(), timeout=10)
+    token_url = f"{served.channel_url}/token"
+    assert httpx.post(token_url, json={"channel": "system"}).status_code == 503
     redis_server.start()
     client = redis.Redis.from_url(url)
     wait_for(lambda: int(client.get("crashy:heartbeats") or 0) > 0, timeout=15)
     assert "is reachable now" in served.log()
+    wait_for(lambda: httpx.post(token_url, json={"channel": "system"}).status_code == 200)
+    started = time.monotonic()
+    assert served.stop() == 0
+    assert time.monotonic() - started < 5
 
 
 def test_bad_config_is_one_line_error_without_traceback(tmp_path: Path) -> None:
@@ -189,14 +196,16 @@ def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
 def test_signals_stop_everything_quickly(
     redis_server: RedisServer, tangram_server: Serve, signum: int
 ) -> None:
-    served = tangram_server(guide_config(redis_server.url))
-    time.sleep(0.5)
+    served = tangram_server(f'[core]\nredis_url = "{redis_server.url}"\nplugins = ["crashy"]\n')
+    children = psutil.Process(served.process.pid).children(recursive=True)
+    assert children, "the channel gateway runs as a child process"
     started = time.monotonic()
     served.process.send_signal(signum)
     served.process.wait(timeout=10)
     assert time.monotonic() - started < 5
     assert served.process.returncode == 0
     assert "shutting down" in served.log()
+    wait_for(lambda: not any(child.is_running() for child in children), timeout=5)
 
 
 async def test_serve_runs_the_channel_in_its_own_process(
