@@ -83,6 +83,9 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
         plugins = {PLUGINS!r}
 
         [plugins.tangram_web_probe]
+        secret = "stays on the server"
+
+        [plugins.tangram_web_probe.frontend]
         greeting = "hello from tangram.toml"
     """
     with start_redis() as redis, sync_playwright() as pw:

@@ -110,6 +110,7 @@ def test_widgets_follow_plugin_then_registration_order(page: Page) -> None:
     )
     assert overlay == ["probe-crash", "probe-overlay"]
     config = page.locator(".probe-config").inner_text()
+    # api.config is [plugins.<name>.frontend] only, never the rest of the table.
     assert json.loads(config) == {"greeting": "hello from tangram.toml"}
 
 
