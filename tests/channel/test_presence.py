@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
+from collections.abc import AsyncIterator
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -67,6 +69,22 @@ async def test_two_gateways_share_routing_presence_and_tokens(
             assert (await client.expect("news"))[4] == {"n": 1}
 
 
+@contextlib.asynccontextmanager
+async def victim_beside_witness(
+    victim_gateway: ChannelProcess, survivor: Any
+) -> AsyncIterator[tuple[Phx, Phx]]:
+    """ "victim" joined "room" on ``victim_gateway``, "witness" on ``survivor``; yields once
+    the witness has seen the victim join."""
+    async with connect(f"ws://127.0.0.1:{victim_gateway.port}/websocket?vsn=2.0.0") as ws_v, \
+            connect(ws_url(survivor)) as ws_s:  # fmt: skip
+        victim, witness = Phx(ws_v), Phx(ws_s)
+        await witness.join("room", await mint(http_base(survivor), "room", "witness"))
+        await witness.expect("presence_state")
+        await victim.join("room", await mint(http_base(survivor), "room", "victim"))
+        await until_diff(witness, "victim", "joins")
+        yield victim, witness
+
+
 async def test_killed_instance_entries_vanish(
     redis_server: RedisServer, gateway_factory: GatewayFactory, watcher: Watcher
 ) -> None:
@@ -77,13 +95,7 @@ async def test_killed_instance_entries_vanish(
     doomed = ChannelProcess(config, redis_server.url, presence_ttl=2.0)
     await doomed.start()
     try:
-        async with connect(f"ws://127.0.0.1:{doomed.port}/websocket?vsn=2.0.0") as ws_v, \
-                connect(ws_url(survivor)) as ws_s:  # fmt: skip
-            victim, witness = Phx(ws_v), Phx(ws_s)
-            await witness.join("room", await mint(http_base(survivor), "room", "witness"))
-            await witness.expect("presence_state")
-            await victim.join("room", await mint(http_base(survivor), "room", "victim"))
-            await until_diff(witness, "victim", "joins")
+        async with victim_beside_witness(doomed, survivor) as (victim, witness):
             os.kill(doomed.processes[0].pid, signal.SIGKILL)
             diff = await until_diff(witness, "victim", "leaves", timeout=10)
             assert diff["joins"] == {}
@@ -111,13 +123,7 @@ async def test_stalled_instance_restores_its_presence(
     await stalled.start()
     pid = stalled.processes[0].pid
     try:
-        async with connect(f"ws://127.0.0.1:{stalled.port}/websocket?vsn=2.0.0") as ws_v, \
-                connect(ws_url(survivor)) as ws_s:  # fmt: skip
-            victim, witness = Phx(ws_v), Phx(ws_s)
-            await witness.join("room", await mint(http_base(survivor), "room", "witness"))
-            await witness.expect("presence_state")
-            await victim.join("room", await mint(http_base(survivor), "room", "victim"))
-            await until_diff(witness, "victim", "joins")
+        async with victim_beside_witness(stalled, survivor) as (victim, witness):
             os.kill(pid, signal.SIGSTOP)
             try:
                 await until_diff(witness, "victim", "leaves", timeout=10)  # reaped
