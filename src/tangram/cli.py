@@ -23,6 +23,7 @@ from .config import load_config
 from .discovery import PluginInfo, installed_plugins, load_plugins
 from .errors import TangramError
 from .logs import setup_logging
+from .plugin import command_name
 from .sdk import frontend_sdk
 
 __all__ = ["app", "main"]
@@ -157,7 +158,7 @@ def _mount_plugin_commands(argv: list[str]) -> None:
     if wanted in builtin:
         return
     for info in installed_plugins():
-        short = info.name.removeprefix("tangram_").removeprefix("tangram-").replace("_", "-")
+        short = command_name(info.name)
         if wanted is not None and wanted not in (short, info.name):
             continue
         try:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from .state import BackendState
 
-__all__ = ["Lifespan", "Plugin", "ServiceFunc", "ServiceSpec"]
+__all__ = ["Lifespan", "Plugin", "ServiceFunc", "ServiceSpec", "command_name"]
 
 ConfigT = TypeVar("ConfigT")
 #: A service: ``async def f(backend_state)`` or a plain ``def f(backend_state)`` (run in
@@ -128,14 +128,18 @@ class Plugin(Generic[ConfigT]):
     @property
     def short_name(self) -> str:
         """Name of the CLI sub-command: ``tangram_jet1090`` -> ``jet1090``."""
-        name = self.name.removeprefix("tangram_").removeprefix("tangram-")
-        return name.replace("_", "-")
+        return command_name(self.name)
 
     def __repr__(self) -> str:
         return (
             f"Plugin(name={self.name!r}, frontend_path={self.frontend_path!r}, "
             f"routers={len(self.routers)}, services={len(self.services)})"
         )
+
+
+def command_name(entry_point: str) -> str:
+    """``tangram <this> ...`` for a plugin's commands: no ``tangram_`` prefix, ``-`` for ``_``."""
+    return entry_point.removeprefix("tangram_").removeprefix("tangram-").replace("_", "-")
 
 
 def _resolve(path: str | os.PathLike[str] | None, module_file: str | None) -> Path | None:
