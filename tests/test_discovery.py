@@ -56,7 +56,9 @@ def test_missing_plugin_lists_installed_ones_and_the_fix() -> None:
     message = str(error)
     assert "test.toml: [core] plugins: 'tangram_weather' is enabled but" in message
     assert "crashy (distribution tangram-test-plugins)" in message
-    assert "pip install tangram_weather" in message
+    # Never `pip install <the name>`: PyPI's packages of that name are not ours.
+    assert "pip install tangram_weather" not in message
+    assert "install the distribution that provides it" in message
 
 
 def test_import_failure_and_wrong_object_do_not_stop_others() -> None:

@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from .diagnostics import did_you_mean
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -205,8 +206,9 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> TangramC
             "this file); remove the key for the built-in offline map",
             source=name,
         )
+    known = _known_keys()
     for key in _unknown_keys(config):
-        config.warn(f"{name}: unknown key {key!r} is ignored (typo?)")
+        config.warn(f"{name}: unknown key {key!r} is ignored (typo?)" + did_you_mean(key, known))
     return config
 
 
@@ -249,6 +251,20 @@ def _describe(exc: ValidationError, prefix: str = "") -> str:
         msg = err["msg"].removeprefix("Value error, ")
         problems.append(f"{loc} = {err.get('input')!r}: {msg}")
     return "; ".join(problems)
+
+
+def _known_keys() -> list[str]:
+    """Every key tangram itself reads (``section.key``), for "did you mean"."""
+    sections: dict[str, type[BaseModel]] = {
+        "core": CoreConfig,
+        "server": ServerConfig,
+        "channel": ChannelConfig,
+        "map": MapConfig,
+    }
+    keys = [*sections, "plugins"]
+    return keys + [
+        f"{name}.{key}" for name, model in sections.items() for key in model.model_fields
+    ]
 
 
 def _unknown_keys(config: TangramConfig) -> list[str]:

@@ -14,6 +14,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Literal
 
 from .config import TangramConfig, config_fields, validate_plugin_config
+from .diagnostics import OFFICIAL_PLUGINS, did_you_mean, frontend_problem, install_hint
 from .errors import ConfigError, PluginError, PluginLoadError, TangramError
 from .plugin import Plugin
 
@@ -53,6 +54,8 @@ class PluginInfo:
     status: Status = "disabled"
     plugin: Plugin[Any] | None = None
     error: TangramError | None = None
+    #: The plugin loaded but its declared frontend cannot (no folder, plugin.json or entry).
+    frontend_error: PluginError | None = None
 
     def matches(self, requested: str) -> bool:
         wanted = normalize(requested)
@@ -68,7 +71,8 @@ class LoadResult:
 
     @property
     def errors(self) -> list[TangramError]:
-        return [info.error for info in self.infos if info.error is not None]
+        found = (info.error or info.frontend_error for info in self.infos)
+        return [error for error in found if error is not None]
 
 
 def installed_plugins() -> list[PluginInfo]:
@@ -118,21 +122,38 @@ def load_plugins(config: TangramConfig, *, load_all: bool = False) -> LoadResult
             config.warn(
                 f"{config.source_name}: [plugins.{key}] matches no enabled plugin, so it is "
                 "ignored; enable the plugin in [core] plugins or fix the table's name"
+                + did_you_mean(key, _names(result.infos, enabled_only=True))
             )
     for error in result.errors:
         log.error("%s", error)
     return result
 
 
+def _names(infos: list[PluginInfo], *, enabled_only: bool = False) -> list[str]:
+    """Entry-point and distribution names, for "did you mean" suggestions."""
+    found = [info for info in infos if info.enabled or not enabled_only]
+    return [name for info in found for name in (info.name, info.distribution) if name]
+
+
 def _missing(requested: str, installed: list[PluginInfo], config: TangramConfig) -> PluginInfo:
     available = (
         ", ".join(f"{info.name} (distribution {info.distribution})" for info in installed) or "none"
     )
+    candidates = [*_names(installed), *OFFICIAL_PLUGINS]
+    prefixed = f"tangram_{normalize(requested)}"  # `jet1090` for `tangram_jet1090`
+    if prefixed in map(normalize, candidates):
+        suggestion = f"; did you mean {prefixed!r}?"
+    else:
+        suggestion = did_you_mean(requested, candidates)
+    fix = (
+        f"correct the name in [core] plugins{suggestion}"
+        if suggestion
+        else f"{install_hint(normalize(requested))}, or remove it from [core] plugins"
+    )
     error = PluginError(
         f"{config.source_name}: [core] plugins: {requested!r} is enabled but no installed "
         f"distribution provides it (entry-point group {GROUP!r}); installed plugins: "
-        f"{available}. Fix: `pip install {requested}` into this environment, or remove it "
-        "from [core] plugins"
+        f"{available}. Fix: {fix}"
     )
     return PluginInfo(name=requested, enabled=True, status="missing", error=error)
 
@@ -180,6 +201,7 @@ def _load_one(info: PluginInfo, config: TangramConfig, *, validate_config: bool 
                 config.warn(
                     f"{config.source_name}: {table}: unknown key {key!r} is ignored (typo?); "
                     f"plugin {info.name} accepts {', '.join(sorted(known or ()))}"
+                    + did_you_mean(key, known or ())
                 )
         except ConfigError as exc:
             info.status = "failed"
@@ -187,6 +209,9 @@ def _load_one(info: PluginInfo, config: TangramConfig, *, validate_config: bool 
             return
     info.plugin = obj
     info.status = "loaded"
+    problem = frontend_problem(obj)
+    if problem is not None:
+        info.frontend_error = PluginError(f"plugin {info.name!r}: {problem}")
 
 
 def _config_table(info: PluginInfo, config: TangramConfig) -> tuple[str, dict[str, Any]]:
