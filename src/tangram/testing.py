@@ -223,10 +223,12 @@ def start_tangram(
     wait: bool = True,
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
+    python: str = sys.executable,
 ) -> TangramProcess:
     """Start ``tangram serve`` with ``config`` (TOML text). ``{http_port}`` and
     ``{channel_port}`` in the text are replaced by free ports; ``[server]`` and
-    ``[channel]`` ports are appended when the text does not set them."""
+    ``[channel]`` ports are appended when the text does not set them. ``python`` is the
+    interpreter whose tangram runs (another virtual environment's, for instance)."""
     http_port, channel_port = free_port(), free_port()
     text = textwrap.dedent(config).replace("{http_port}", str(http_port))
     text = text.replace("{channel_port}", str(channel_port))
@@ -239,7 +241,7 @@ def start_tangram(
     log_path = tmp_path / "tangram-serve.log"
     log_file = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tangram", "serve", "--config", str(config_path)],
+        [python, "-m", "tangram", "serve", "--config", str(config_path)],
         stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
