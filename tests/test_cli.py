@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import tangram
-from tangram.diagnostics import install_hint
+from tangram.diagnostics import frontend_problem, install_hint
+from tangram.scaffold import new_plugin
 from tangram.testing import run_cli
 
 
@@ -108,31 +108,26 @@ def test_check_fails_on_typos(tmp_path: Path) -> None:
 
 def _plugin_with_frontend(tmp_path: Path) -> dict[str, str]:
     """A scaffolded plugin made importable (with an entry point) via PYTHONPATH."""
-    run_cli("new-plugin", "my_feed", "--dir", str(tmp_path))
+    new_plugin("my_feed", tmp_path)
     info = tmp_path / "site" / "my_feed-0.1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my_feed\nVersion: 0.1.0\n")
     (info / "entry_points.txt").write_text("[tangram.plugins]\nmy_feed = my_feed:plugin\n")
     paths = [str(tmp_path / "site"), str(tmp_path / "my_feed" / "src")]
-    return {"PYTHONPATH": os.pathsep.join(paths), "COLUMNS": "200"}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "COLUMNS": "200"}
 
 
 def test_check_and_list_plugins_report_a_missing_frontend(tmp_path: Path) -> None:
-    env = {**os.environ, **_plugin_with_frontend(tmp_path)}
+    env = _plugin_with_frontend(tmp_path)
     frontend = tmp_path / "my_feed" / "src" / "my_feed" / "frontend"
     config = str(tmp_path / "my_feed" / "tangram.toml")
-
-    def check() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tangram", "check", "-c", config],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-
-    assert check().returncode == 0, check().stderr
     (frontend / "index.js").unlink()
-    result = check()
+    result = subprocess.run(
+        [sys.executable, "-m", "tangram", "check", "-c", config],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 1
     assert "FRONTEND MISSING plugin my_feed" in result.stdout
     assert f"names main 'index.js', but {frontend / 'index.js'} does not exist" in result.stderr
@@ -146,8 +141,22 @@ def test_check_and_list_plugins_report_a_missing_frontend(tmp_path: Path) -> Non
     )
     (row,) = [row for row in json.loads(listed.stdout) if row["plugin"] == "my_feed"]
     assert row["frontend"] == "MISSING" and "plugin.json not found" in row["frontend_error"]
-    shutil.rmtree(frontend)
-    assert f"frontend folder {frontend} does not exist" in check().stderr
+
+
+def test_frontend_problems_name_the_file_and_the_fix(tmp_path: Path) -> None:
+    folder = tmp_path / "frontend"
+    plugin: tangram.Plugin[None] = tangram.Plugin(frontend_path=folder)
+    assert f"frontend folder {folder} does not exist" in str(frontend_problem(plugin))
+    folder.mkdir()
+    assert "plugin.json not found" in str(frontend_problem(plugin))
+    (folder / "plugin.json").write_text('{"main": "index.js", "style": "style.css"}')
+    assert "names main 'index.js'" in str(frontend_problem(plugin))
+    (folder / "index.js").write_text("export default () => {};")
+    assert "names style 'style.css'" in str(frontend_problem(plugin))
+    (folder / "style.css").write_text("")
+    assert frontend_problem(plugin) is None
+    (folder / "plugin.json").write_text('["index.js"]')
+    assert 'expected a JSON object with a "main" string' in str(frontend_problem(plugin))
 
 
 def test_piped_output_is_never_cut_to_80_columns(tmp_path: Path) -> None:
@@ -197,3 +206,13 @@ def test_the_hint_for_an_official_plugin_points_to_our_packages() -> None:
     assert "pip install packages/tangram_system" in hint
     assert "PyPI's tangram-system is another project's" in hint
     assert "pip install tangram_system`" not in hint
+
+
+def test_an_unbuilt_web_app_is_a_problem_with_a_fix(tmp_path: Path) -> None:
+    from tangram.diagnostics import WEB_DIST, web_app_problem
+
+    assert web_app_problem() is None, "this checkout's web app is built (npm run build)"
+    assert WEB_DIST.name == "dist"
+    problem = web_app_problem(tmp_path)
+    assert problem is not None and f"{tmp_path / 'index.html'} is missing" in problem
+    assert "npm ci && npm run build" in problem and "pip install dist/*.whl" in problem

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from . import __version__
 from .config import DEFAULT_FILE, ENV_VAR, TangramConfig, load_config
-from .diagnostics import config_search_note, unrelated_tangram
+from .diagnostics import config_search_note, unrelated_tangram, web_app_problem
 from .discovery import PluginInfo, installed_plugins, load_plugins
 from .errors import TangramError
 from .logs import setup_logging
@@ -61,10 +61,10 @@ def _notes(cfg: TangramConfig) -> int:
     err = _console(stderr=True)
     if cfg.source is None:
         err.print(Text.assemble(("note: ", "cyan"), config_search_note(ENV_VAR, DEFAULT_FILE)))
-    shadow = unrelated_tangram()
-    if shadow is not None:
-        err.print(Text.assemble(("warning: ", "yellow"), shadow))
-    return int(shadow is not None)
+    problems = [problem for problem in (unrelated_tangram(), web_app_problem()) if problem]
+    for problem in problems:
+        err.print(Text.assemble(("warning: ", "yellow"), problem))
+    return len(problems)
 
 
 def _version(value: bool) -> None:

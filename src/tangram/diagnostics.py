@@ -24,12 +24,15 @@ __all__ = [
     "frontend_problem",
     "install_hint",
     "unrelated_tangram",
+    "web_app_problem",
 ]
 
 #: Distributions of this repository (``packages/<name>``). PyPI has unrelated packages
 #: under some of these names (upstream's tangram-system 0.6 needs tangram-core), so a
 #: hint must never send users there.
 OFFICIAL_PLUGINS = ("tangram_example", "tangram_jet1090", "tangram_system")
+#: The built web app (``npm run build`` writes it; wheels always carry it).
+WEB_DIST = Path(__file__).parent / "web" / "dist"
 #: Our console script; the unrelated PyPI ``tangram`` ("Tangram for Python") has none.
 _OUR_SCRIPT = "tangram.cli:main"
 
@@ -88,6 +91,19 @@ def frontend_problem(plugin: Plugin[Any]) -> str | None:
                 f"{folder / name} does not exist. Fix: {_FRONTEND_FIX}"
             )
     return None
+
+
+def web_app_problem(web_dist: Path = WEB_DIST) -> str | None:
+    """Why the server would show a placeholder instead of the web app, or None."""
+    index = web_dist / "index.html"
+    if index.is_file():
+        return None
+    return (
+        f"the web app is not built ({index} is missing), so the page only says so. Fix: in a "
+        "checkout (editable install), run `npm ci && npm run build` (scripts/install does); "
+        "otherwise reinstall tangram from a wheel (`scripts/build`, then `pip install "
+        "dist/*.whl`)"
+    )
 
 
 def config_search_note(env_var: str, default_file: str) -> str:

@@ -167,8 +167,11 @@ _PLACEHOLDER = """<!doctype html>
 <html><head><meta charset="utf-8"><title>tangram</title></head>
 <body style="font-family: sans-serif; margin: 3em">
 <h1>tangram is running</h1>
-<p>The web app has not been built. Run <code>scripts/install</code> (or
-<code>npm ci && npm run build</code>) and restart <code>tangram serve</code>.</p>
+<p>The web app has not been built. In a checkout of the repository (editable install), run
+<code>scripts/install</code> (or <code>npm ci && npm run build</code>) and restart
+<code>tangram serve</code>. Otherwise install tangram from a wheel, which always carries it
+(<code>scripts/build</code>, then <code>pip install dist/*.whl</code>).
+<code>tangram check</code> reports this too.</p>
 <p>API documentation: <a href="/docs">/docs</a>.
 Manifest: <a href="/manifest.json">/manifest.json</a>.</p>
 </body></html>
