@@ -110,3 +110,17 @@ def test_typos_in_plugin_tables_are_warned_about() -> None:
     assert "test.toml: plugins.configured: unknown key 'greetng' is ignored (typo?)" in typo
     assert "accepts greeting, repeat" in typo
     assert "[plugins.not_enabled] matches no enabled plugin" in orphan
+
+
+@pytest.mark.parametrize("requested", ["tangram_jet1090", "tangram-system"])
+def test_a_missing_official_plugin_is_sent_to_our_packages(requested: str) -> None:
+    # As in an environment holding only the core: no plugin installed at all.
+    from tangram.discovery import _missing
+
+    info = _missing(requested, [], config([requested]))
+    message = str(info.error)
+    name = normalize(requested)
+    assert info.status == "missing" and "did you mean" not in message
+    assert f"pip install dist/{name}-*.whl" in message
+    assert f"pip install packages/{name}" in message
+    assert f"pip install {requested}`" not in message

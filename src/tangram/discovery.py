@@ -139,8 +139,11 @@ def _missing(requested: str, installed: list[PluginInfo], config: TangramConfig)
     available = (
         ", ".join(f"{info.name} (distribution {info.distribution})" for info in installed) or "none"
     )
-    candidates = [*_names(installed), *OFFICIAL_PLUGINS]
-    prefixed = f"tangram_{normalize(requested)}"  # `jet1090` for `tangram_jet1090`
+    wanted = normalize(requested)
+    candidates = [
+        name for name in [*_names(installed), *OFFICIAL_PLUGINS] if normalize(name) != wanted
+    ]
+    prefixed = f"tangram_{wanted}"  # `jet1090` for `tangram_jet1090`
     if prefixed in map(normalize, candidates):
         suggestion = f"; did you mean {prefixed!r}?"
     else:
@@ -148,7 +151,7 @@ def _missing(requested: str, installed: list[PluginInfo], config: TangramConfig)
     fix = (
         f"correct the name in [core] plugins{suggestion}"
         if suggestion
-        else f"{install_hint(normalize(requested))}, or remove it from [core] plugins"
+        else f"{install_hint(wanted)}, or remove it from [core] plugins"
     )
     error = PluginError(
         f"{config.source_name}: [core] plugins: {requested!r} is enabled but no installed "
