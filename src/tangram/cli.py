@@ -162,7 +162,7 @@ def check(config: ConfigOption = None) -> None:
     Exits 1 if anything is wrong, unknown keys (likely typos) included."""
     setup_logging("CRITICAL")  # every problem is printed below, once
     cfg = load_config(config)
-    shadowed = _notes(cfg)
+    noted = _notes(cfg)
     result = load_plugins(cfg)
     out, err = _console(), _console(stderr=True)
     for info in result.infos:
@@ -179,7 +179,7 @@ def check(config: ConfigOption = None) -> None:
                 err.print(Text.assemble(("error: ", "bold red"), str(error)))
     for warning in cfg.warnings:
         err.print(Text.assemble(("warning: ", "yellow"), warning))
-    problems = len(result.errors) + len(cfg.warnings) + shadowed
+    problems = len(result.errors) + len(cfg.warnings) + noted
     if problems:
         raise TangramError(f"{problems} problem(s) found, see above")
     out.print(Text("ok", "green").append(f" {cfg.source_name}", ""))
