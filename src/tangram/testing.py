@@ -69,13 +69,19 @@ def free_port() -> int:
 def wait_for(
     predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05
 ) -> None:
-    """Poll ``predicate`` until it returns a truthy value, else fail the test."""
+    """Poll ``predicate`` until it returns a truthy value, else fail the test.
+
+    Other exceptions (connection refused while a server starts...) count as "not yet";
+    an ``AssertionError`` is a verdict (the server process died, say) and fails at once,
+    so that a crash does not cost the whole timeout."""
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
     while time.monotonic() < deadline:
         try:
             if predicate():
                 return
+        except AssertionError:
+            raise
         except Exception as exc:
             last_exc = exc
         time.sleep(interval)
@@ -251,15 +257,18 @@ def start_tangram(
     if wait:
 
         def ready() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"tangram serve exited early:\n{served.log()}")
+            code = process.poll()
+            if code is not None:
+                raise AssertionError(
+                    f"tangram serve exited early with code {code}:\n{served.log()}"
+                )
             return httpx.get(f"{served.url}/manifest.json", timeout=1).status_code == 200
 
         try:
             wait_for(ready, timeout=timeout, interval=0.1)
-        except AssertionError:
+        except AssertionError as exc:
             served.stop()
-            raise AssertionError(f"tangram serve did not become ready:\n{served.log()}") from None
+            raise AssertionError(f"tangram serve did not become ready: {exc}") from None
     return served
 
 
