@@ -72,6 +72,18 @@ def test_replay_cli_feeds_serve_and_history_survives_restart(
     assert after == track
 
 
+def test_trajectory_refuses_an_icao24_with_a_trailing_newline(
+    redis_server: RedisServer, tangram_server: Callable[..., TangramProcess], tmp_path: Path
+) -> None:
+    served = tangram_server(_config(redis_server.url, tmp_path / "history.sqlite"))
+    # `^...$` with re.match accepted "393322\n": `$` also matches before a final newline.
+    for raw in ("393322%0A", "393322%0a", "%0A393322", "393322%0D%0A"):
+        refused = httpx.get(f"{served.url}/jet1090/data/{raw}")
+        assert refused.status_code == 422, (raw, refused.text)
+        assert "6 hexadecimal digits" in refused.text
+    assert httpx.get(f"{served.url}/jet1090/data/393322").status_code == 200
+
+
 def test_serve_replays_a_configured_file_and_streams_it(
     redis_server: RedisServer,
     tangram_server: Callable[..., TangramProcess],

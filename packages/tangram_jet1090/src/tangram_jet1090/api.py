@@ -13,7 +13,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/jet1090", tags=["jet1090"])
 
-_ICAO24 = re.compile(r"^[0-9a-fA-F]{6}$")
+#: Checked with ``fullmatch``: ``$`` would also accept a trailing newline (``%0A``).
+_ICAO24 = re.compile(r"[0-9a-fA-F]{6}")
 
 
 def _runtime() -> Any:
@@ -27,7 +28,7 @@ def _runtime() -> Any:
 async def trajectory(icao24: str, since: float | None = None) -> list[dict[str, Any]]:
     """Recent trajectory of one aircraft, oldest point first (``timestamp`` and the
     state-vector fields at that time); ``since`` (UNIX s) shortens it."""
-    if not _ICAO24.match(icao24):
+    if not _ICAO24.fullmatch(icao24):
         raise HTTPException(
             422, f"icao24 {icao24!r} is not 6 hexadecimal digits (for example 393322)"
         )
