@@ -192,6 +192,42 @@ def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_busy_channel_port_is_the_same_one_line_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        path = tmp_path / "tangram.toml"
+        path.write_text(
+            f'[core]\nredis_url = "redis://127.0.0.1:{free_port()}"\n'
+            f"[server]\nport = {free_port()}\n[channel]\nport = {port}\n"
+        )
+        # Before the fix serve kept running (and pointed browsers at this socket).
+        result = run_cli("serve", "--config", str(path), timeout=30)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0] == (
+        f"error: {path}: [channel] 127.0.0.1:{port} is already in use; stop the other "
+        "program or set [channel] port to a free port"
+    )
+
+
+def test_channel_port_zero_advertises_the_bound_port(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    served = tangram_server(f'[core]\nredis_url = "{redis_server.url}"\n[channel]\nport = 0\n')
+    url = httpx.get(f"{served.url}/manifest.json").json()["channel"]["url"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url) and not url.endswith(":0"), url
+    # ... and it is the gateway that answers there.
+    token = httpx.post(f"{url}/token", json={"channel": "system"})
+    assert token.status_code == 200 and token.json()["token"]
+    assert f"channel {url};" in served.log()
+    assert served.stop() == 0
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signals_stop_everything_quickly(
     redis_server: RedisServer, tangram_server: Serve, signum: int

@@ -97,6 +97,11 @@ async def serve(config: TangramConfig) -> None:
     sock = bind_socket(config.server.host, config.server.port, "server", config.source_name)
     async with AsyncExitStack() as stack:
         stack.callback(sock.close)
+        if config.channel.enabled and config.channel.port != 0:
+            # Before anything starts: browsers must not be sent to whatever listens there.
+            bind_socket(
+                config.channel.host, config.channel.port, "channel", config.source_name
+            ).close()
         redis_url, embedded = await resolve_redis(config)
         if embedded is not None:
             stack.push_async_callback(embedded.stop)
@@ -140,10 +145,16 @@ async def _start_channel(
     try:
         await channel.start()
     except TangramError as exc:
-        # The rest of tangram is still useful without live updates.
-        log.error("channel gateway not started: %s", exc)
-        return None
+        # Serving a page whose live updates point nowhere (or at another program) would
+        # only hide the problem.
+        raise TangramError(
+            f"{config.source_name}: the channel gateway did not start: {exc}; fix that or "
+            "set [channel] enabled = false"
+        ) from None
     stack.push_async_callback(channel.stop)
+    # The port actually bound ([channel] port = 0 picks one), for the manifest and plugins,
+    # as config.core.redis_url is the Redis actually used.
+    config.channel.port = channel.port
     return channel_public_url(config)
 
 

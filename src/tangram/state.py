@@ -26,7 +26,8 @@ class BackendState:
     #: A shared ``httpx.AsyncClient`` for outgoing HTTP requests.
     http_client: httpx.AsyncClient
     #: The validated ``tangram.toml``; ``config.core.redis_url`` is the *effective* URL
-    #: (the embedded server's when one was started), usable by external programs.
+    #: (the embedded server's when one was started), usable by external programs, and
+    #: ``config.channel.port`` the port the gateway actually listens on.
     config: TangramConfig
     #: Loaded plugins by name.
     plugins: dict[str, Plugin[Any]] = field(default_factory=dict)
