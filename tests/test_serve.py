@@ -292,6 +292,43 @@ async def test_serve_runs_the_channel_in_its_own_process(
     wait_for(lambda: all(gone(proc) for proc in gateway))
 
 
+def test_plugins_that_will_not_stop_cannot_keep_serve_alive(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    served = tangram_server(
+        f'[core]\nredis_url = "{redis_server.url}"\nplugins = ["stubborn"]\n{NO_CHANNEL}'
+    )
+    wait_for(lambda: "started 2 service(s)" in served.log())
+    # Before the fix serve waited for these without limit after SIGINT.
+    assert served.stop(timeout=20) == 0
+    log = served.log()
+    stubborn = "tangram_test_plugins.stubborn"
+    assert f"service:{stubborn}.ignores_cancellation did not stop within 3 s" in log
+    assert "plugin stubborn: lifespan exit did not finish within 3 s" in log
+    assert f"task service:{stubborn}.ignores_cancellation ignored its cancellation" in log
+    assert "threads still running 2 s after shutdown" in log
+
+
+def test_ctrl_c_in_a_terminal_stops_the_gateway_without_restarting_it(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    # A plugin slow to stop (as real ones can be) leaves time to see the workers' exit.
+    served = tangram_server(
+        f'[core]\nredis_url = "{redis_server.url}"\nplugins = ["stubborn"]\n'
+        "[channel]\nport = {channel_port}\n"
+    )
+    children = psutil.Process(served.process.pid).children(recursive=True)
+    assert children
+    served.ctrl_c()  # the whole foreground process group, as a terminal does
+    served.process.wait(timeout=20)
+    assert served.process.returncode == 0
+    log = served.log()
+    assert "shutting down" in log
+    # The workers used to get the SIGINT too, exit 0, and be "restarted" during shutdown.
+    assert "exited with code" not in log and "restarting" not in log, log
+    wait_for(lambda: not any(child.is_running() for child in children), timeout=5)
+
+
 def test_duplicate_signals_still_stop_cleanly(
     redis_server: RedisServer, tangram_server: Serve
 ) -> None:

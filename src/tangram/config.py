@@ -107,6 +107,10 @@ class ServerConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=2346, ge=0, le=65535)
+    #: Largest request line plus headers; beyond: 431 and close (see tangram.http_limits).
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    #: Time a client has to send a complete request head; then 408 and close.
+    header_timeout_secs: float = Field(default=10.0, gt=0, le=3600)
 
 
 class ChannelConfig(_Section):

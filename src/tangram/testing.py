@@ -207,6 +207,11 @@ class TangramProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def ctrl_c(self) -> None:
+        """SIGINT to the whole process group, as a terminal's Ctrl+C does (serve runs in a
+        session of its own, so this reaches serve and whatever shares its group)."""
+        os.killpg(self.process.pid, signal.SIGINT)
+
     def stop(self, timeout: float = 10.0) -> int:
         """SIGINT (as Ctrl+C does), then wait; returns the exit code."""
         if self.process.poll() is None:
@@ -251,6 +256,7 @@ def start_tangram(
         text=True,
         cwd=tmp_path,
         env={**os.environ, **(env or {})},
+        start_new_session=True,  # a process group of its own, like a shell job
     )
     log_file.close()
     served = TangramProcess(process, config_path, http_port, channel_port, log_path)
