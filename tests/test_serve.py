@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import time
@@ -133,6 +134,10 @@ def test_embedded_redis_dies_with_a_killed_server(tangram_server: Serve) -> None
     (server_proc,) = [p for p in children if "redis" in p.name() or "valkey" in p.name()]
     workdir = Path(server_proc.cwd())
     assert workdir.name.startswith(f"tangram-redis-{served.process.pid}-")
+    # Its own session (start_new_session, not a preexec_fn), out of reach of a terminal's
+    # Ctrl+C; the parent-death signal was set by the launcher it replaced (exec).
+    assert os.getsid(server_proc.pid) == server_proc.pid != os.getsid(served.process.pid)
+    assert server_proc.exe() != psutil.Process(served.process.pid).exe()
     served.process.send_signal(signal.SIGKILL)
     served.process.wait()
     wait_for(lambda: not server_proc.is_running() or server_proc.status() == psutil.STATUS_ZOMBIE)
