@@ -70,8 +70,10 @@ def test_a_head_just_over_the_limit_gets_431_and_close(
     assert httpx.get(f"{served.url}/manifest.json").status_code == 200
 
 
-@pytest.mark.parametrize("after_a_request", [False, True])
-@pytest.mark.parametrize("first_bytes", [b"", b"GET /manifest.json HTTP/1.1\r\n"])
+@pytest.mark.parametrize("after_a_request", [False, True], ids=["new", "keep-alive"])
+@pytest.mark.parametrize(
+    "first_bytes", [b"", b"GET /manifest.json HTTP/1.1\r\n"], ids=["silent", "dribbling"]
+)
 def test_a_head_not_complete_in_time_gets_408_and_close(
     redis_server: RedisServer, tangram_server: Serve, after_a_request: bool, first_bytes: bytes
 ) -> None:
