@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .config import TangramConfig, load_config
     from .errors import ConfigError, PluginError, TangramError
     from .plugin import Plugin
-    from .state import BackendState, InjectBackendState
+    from .state import BackendState, InjectBackendState, StateSlot
 
 try:
     __version__ = version("tangram")
@@ -28,6 +28,7 @@ _LAZY = {
     "InjectBackendState": ".state",
     "Plugin": ".plugin",
     "PluginError": ".errors",
+    "StateSlot": ".state",
     "TangramConfig": ".config",
     "TangramError": ".errors",
     "load_config": ".config",
@@ -39,6 +40,7 @@ __all__ = [
     "InjectBackendState",
     "Plugin",
     "PluginError",
+    "StateSlot",
     "TangramConfig",
     "TangramError",
     "__version__",

@@ -7,7 +7,6 @@ their traceback, since they are bugs.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -97,9 +96,15 @@ def serve(config: ConfigOption = None) -> None:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop is optional off Linux/macOS
         pass
+    from . import shutdown
     from .serve import serve as run
 
-    asyncio.run(run(cfg))
+    code = 1
+    try:
+        shutdown.run(run(cfg))
+        code = 0
+    finally:
+        shutdown.exit_watchdog(code)
 
 
 @app.command("list-plugins")

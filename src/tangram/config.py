@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,14 +28,18 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "FRONTEND_TABLE",
     "ChannelConfig",
     "CoreConfig",
     "MapConfig",
+    "PluginTable",
     "ServerConfig",
     "TangramConfig",
     "config_fields",
     "find_config_file",
     "load_config",
+    "load_plugin_config",
+    "normalize",
     "validate_plugin_config",
 ]
 
@@ -43,6 +48,27 @@ log = logging.getLogger(__name__)
 ENV_VAR = "TANGRAM_CONFIG"
 DEFAULT_FILE = "tangram.toml"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+#: ``[plugins.<name>.frontend]``: the part of a plugin's table sent to browsers (as
+#: ``api.config``); it is not passed to the plugin's ``config_class``.
+FRONTEND_TABLE = "frontend"
+
+
+def normalize(name: str) -> str:
+    """Compare names the way package installers do: ``My-Plugin`` == ``my_plugin``."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginTable:
+    """A plugin's ``[plugins.<name>]`` table, split the one way tangram splits it
+    (validation, ``config_class``, plugin CLI commands and ``/manifest.json`` alike)."""
+
+    #: ``plugins.<name>`` as spelled in the file, for messages.
+    key: str
+    #: Everything but the frontend sub-table: what ``config_class`` validates.
+    settings: dict[str, Any]
+    #: ``[plugins.<name>.frontend]``: public, sent to browsers.
+    frontend: dict[str, Any]
 
 
 class _Section(BaseModel):
@@ -82,6 +108,10 @@ class ServerConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=2346, ge=0, le=65535)
+    #: Largest request line plus headers; beyond: 431 and close (see tangram.http_limits).
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    #: Time a client has to send a complete request head; then 408 and close.
+    header_timeout_secs: float = Field(default=10.0, gt=0, le=3600)
 
 
 class ChannelConfig(_Section):
@@ -153,6 +183,33 @@ class TangramConfig(_Section):
     def source_name(self) -> str:
         return str(self.source) if self.source else "<built-in defaults>"
 
+    def plugin_table(self, *names: str | None) -> PluginTable:
+        """The table of the plugin known by ``names`` (entry-point name, distribution
+        name; any spelling: ``tangram-jet1090`` is ``tangram_jet1090``); empty if absent.
+
+        Raises ConfigError when the table or its frontend sub-table is not a table."""
+        wanted = {normalize(name) for name in names if name}
+        for key, raw in self.plugins.items():
+            if normalize(key) not in wanted:
+                continue
+            if not isinstance(raw, dict):
+                raise ConfigError(
+                    f"expected a table [plugins.{key}], got {raw!r}",
+                    source=self.source_name,
+                    key=f"plugins.{key}",
+                )
+            frontend = raw.get(FRONTEND_TABLE, {})
+            if not isinstance(frontend, dict):
+                raise ConfigError(
+                    f"expected a table [plugins.{key}.{FRONTEND_TABLE}], got {frontend!r}",
+                    source=self.source_name,
+                    key=f"plugins.{key}.{FRONTEND_TABLE}",
+                )
+            settings = {name: value for name, value in raw.items() if name != FRONTEND_TABLE}
+            return PluginTable(f"plugins.{key}", settings, frontend)
+        first = next((name for name in names if name), "")
+        return PluginTable(f"plugins.{first}", {}, {})
+
 
 def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
     """Where the configuration comes from: explicit path, $TANGRAM_CONFIG, ./tangram.toml."""
@@ -223,6 +280,15 @@ def validate_plugin_config(
         return TypeAdapter(config_class).validate_python(dict(raw))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, prefix=table), source=source) from None
+
+
+def load_plugin_config(config: TangramConfig, config_class: type[T], *names: str | None) -> T:
+    """A plugin's validated settings, for code that runs outside ``tangram serve`` (a
+    plugin's CLI commands): ``load_plugin_config(cfg, Settings, "my_plugin")``."""
+    table = config.plugin_table(*names)
+    return validate_plugin_config(
+        config_class, table.settings, source=config.source_name, table=table.key
+    )
 
 
 def config_fields(config_class: type[Any]) -> set[str] | None:

@@ -8,12 +8,11 @@ the others load anyway, so a broken plugin never keeps the server from starting.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Literal
 
-from .config import TangramConfig, config_fields, validate_plugin_config
+from .config import FRONTEND_TABLE, TangramConfig, normalize
 from .diagnostics import OFFICIAL_PLUGINS, did_you_mean, frontend_problem, install_hint
 from .errors import ConfigError, PluginError, PluginLoadError, TangramError
 from .plugin import Plugin
@@ -31,15 +30,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 GROUP = "tangram.plugins"
-#: ``[plugins.<name>.frontend]``: the part of a plugin's table sent to browsers (as
-#: ``api.config``); it is not passed to the plugin's ``config_class``.
-FRONTEND_TABLE = "frontend"
 Status = Literal["loaded", "failed", "disabled", "missing"]
-
-
-def normalize(name: str) -> str:
-    """Compare names the way package installers do: ``My-Plugin`` == ``my_plugin``."""
-    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 @dataclass
@@ -187,25 +178,7 @@ def _load_one(info: PluginInfo, config: TangramConfig, *, validate_config: bool 
     obj.name, obj.distribution, obj.version = info.name, info.distribution, info.version
     if validate_config and obj.config_class is not None:
         try:
-            table, raw = _config_table(info, config)
-            frontend = raw.get(FRONTEND_TABLE)
-            if frontend is not None and not isinstance(frontend, dict):
-                raise ConfigError(
-                    f"expected a table [{table}.{FRONTEND_TABLE}], got {frontend!r}",
-                    source=config.source_name,
-                    key=f"{table}.{FRONTEND_TABLE}",
-                )
-            raw = {key: value for key, value in raw.items() if key != FRONTEND_TABLE}
-            obj.config = validate_plugin_config(
-                obj.config_class, raw, source=config.source_name, table=table
-            )
-            known = config_fields(obj.config_class)
-            for key in sorted(set(raw) - known if known is not None else ()):
-                config.warn(
-                    f"{config.source_name}: {table}: unknown key {key!r} is ignored (typo?); "
-                    f"plugin {info.name} accepts {', '.join(sorted(known or ()))}"
-                    + did_you_mean(key, known or ())
-                )
+            obj.configure(config)
         except ConfigError as exc:
             info.status = "failed"
             info.error = PluginLoadError(info.name, info.distribution, str(exc))
@@ -215,17 +188,3 @@ def _load_one(info: PluginInfo, config: TangramConfig, *, validate_config: bool 
     problem = frontend_problem(obj)
     if problem is not None:
         info.frontend_error = PluginError(f"plugin {info.name!r}: {problem}")
-
-
-def _config_table(info: PluginInfo, config: TangramConfig) -> tuple[str, dict[str, Any]]:
-    """``[plugins.<entry point>]``, else ``[plugins.<distribution>]`` (either spelling)."""
-    for key, raw in config.plugins.items():
-        if info.matches(key):
-            if not isinstance(raw, dict):
-                raise ConfigError(
-                    f"expected a table [plugins.{key}], got {raw!r}",
-                    source=config.source_name,
-                    key=f"plugins.{key}",
-                )
-            return f"plugins.{key}", raw
-    return f"plugins.{info.name}", {}
