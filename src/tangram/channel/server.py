@@ -121,7 +121,7 @@ class Gateway:
     ) -> HttpResponse:
         return handle_http(
             method, path, headers, body, policy=self.origins, issuer=self.secret.issuer,
-            api_key=self.config.token_api_key,
+            api_key=self.config.token_api_key, admin_key=self.config.admin_key,
             stats={**self.stats, "open_connections": len(self.connections)},
         )  # fmt: skip
 
