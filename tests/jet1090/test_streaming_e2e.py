@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import signal
 import statistics
 import time
 from collections.abc import Callable
@@ -24,6 +26,8 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tangram.channel import ChannelProcess
+from tangram.config import TangramConfig
 from tangram.testing import RedisServer, TangramProcess
 
 ICAO24 = "393322"
@@ -290,3 +294,59 @@ async def test_nobody_can_read_stop_or_steer_another_browsers_stream(
             reader.cancel()
         await victim.ws.close()
         await attacker.ws.close()
+
+
+async def test_a_late_leave_from_a_crashed_gateway_does_not_stop_a_rejoined_browser(
+    redis_server: RedisServer,
+    tangram_server: Callable[..., TangramProcess],
+    afr_slice: Callable[[float, float], Path],
+    tmp_path: Path,
+) -> None:
+    """The browser streams through a gateway worker that is then killed (SIGKILL). It
+    reconnects to another worker and re-joins its topic (as phoenix.js does). Seconds
+    later a survivor reaps the dead worker's presence and announces its membership's
+    ``phx_leave``: jet1090 must see that this membership was already replaced."""
+    served = tangram_server(_config(redis_server.url, tmp_path, afr_slice(900, 1500)))
+    config = TangramConfig()
+    config.channel.port = 0
+    # A short liveness TTL (default 10 s) lets the survivor reap the dead worker soon.
+    doomed = ChannelProcess(config, redis_server.url, presence_ttl=3.0)
+    await doomed.start()
+    system, streaming_token = await _tokens(served.channel_url)
+    cid = system["id"]
+    topic = f"streaming-{cid}"
+    redis = aioredis.Redis.from_url(redis_server.url)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(f"from:{topic}:phx_join", f"from:{topic}:phx_leave")
+    first, first_reader = await _open(f"http://127.0.0.1:{doomed.port}", cid)
+    second: Browser | None = None
+    second_reader: asyncio.Task[None] | None = None
+    try:
+        await first.send(topic, "phx_join", {"token": streaming_token})
+        await first.send(topic, "bound-box", PARIS)
+        await _until_ours_in_view(first, 0, PARIS)
+        joined = orjson.loads((await _next_message(pubsub, f"from:{topic}:phx_join"))["data"])
+
+        os.kill(doomed.processes[0].pid, signal.SIGKILL)
+        second, second_reader = await _open(served.channel_url, cid)
+        await second.send(topic, "phx_join", {"token": streaming_token})
+        await second.send(topic, "bound-box", PARIS)
+        rejoined = orjson.loads((await _next_message(pubsub, f"from:{topic}:phx_join"))["data"])
+        # The reaper's leave, for the dead worker's membership, after the re-join.
+        leave = orjson.loads((await _next_message(pubsub, f"from:{topic}:phx_leave"))["data"])
+        assert leave["reason"] == "disconnect" and leave["id"] == cid, leave
+        assert leave["phx_ref"] == joined["phx_ref"] != rejoined["phx_ref"], (joined, rejoined)
+
+        start = len(second.frames) + 2  # frames on their way are not evidence
+        await _until_ours_in_view(second, start, PARIS)
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            stats = (await http.get(f"{served.url}/jet1090/stats")).json()
+        assert stats["streaming_clients"] == [cid], stats
+    finally:
+        first_reader.cancel()
+        if second_reader is not None and second is not None:
+            second_reader.cancel()
+            await second.ws.close()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await redis.aclose()
+        await doomed.stop()

@@ -66,14 +66,14 @@ class Housekeeping:
             if now - last_reap >= 1.0:
                 last_reap = now
                 with contextlib.suppress(RedisDown):
-                    for topic, client_id in await self.presence.reap():
-                        self.events.lifecycle(topic, client_id, "phx_leave", "disconnect")
+                    for topic, client_id, ref in await self.presence.reap():
+                        self.events.lifecycle(topic, client_id, ref, "phx_leave", "disconnect")
 
     async def restore_presence(self) -> None:
         """Re-record our presence entries; announce those that had gone (reaped)."""
         with contextlib.suppress(RedisDown):
-            for topic, client_id in await self.presence.restore():
-                self.events.lifecycle(topic, client_id, "phx_join")
+            for topic, client_id, ref in await self.presence.restore():
+                self.events.lifecycle(topic, client_id, ref, "phx_join")
 
     async def _beat(self) -> None:
         try:

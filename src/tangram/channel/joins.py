@@ -58,7 +58,7 @@ class Joins:
         if not m.active:
             return  # the reply itself overflowed a slow client, which was closed
         # Announced now, so that plugins always see the join before any leave.
-        self.events.lifecycle(m.topic, m.client_id, "phx_join")
+        self.events.lifecycle(m.topic, m.client_id, m.phx_ref, "phx_join")
         if first:
             self.events.admin("channel.add", channel=m.topic, channels=sorted(self.hub.topics))
         try:
@@ -100,7 +100,7 @@ class Joins:
         m.active = False
         empty = self.hub.remove(m.topic, conn)
         self.presence.untrack(m)
-        self.events.lifecycle(m.topic, m.client_id, "phx_leave", reason)
+        self.events.lifecycle(m.topic, m.client_id, m.phx_ref, "phx_leave", reason)
         self._spawn(self._admin_leave(m, reason, empty))
 
     async def _admin_leave(self, m: Membership, reason: str, empty: bool) -> None:
