@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
+import pytest
 import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 from tangram.channel.phoenix import MAX_TOPICS_PER_SOCKET
 from tangram.channel.server import Gateway
 from tangram.channel.tokens import PROOF_GRACE_SECS, SECRET_KEY
+from tangram.config import load_config
+from tangram.errors import ConfigError
 
 from .conftest import ADMIN_KEY, GatewayFactory, Phx, http_base, ws_url
 
@@ -138,3 +142,14 @@ async def test_one_socket_holds_at_most_max_topics(gateway: Gateway) -> None:
         await phx.send([None, "y", "t1", "phx_leave", {}])
         await phx.expect("phx_reply", "t1")
         assert (await phx.join("one-too-many", star))[4] == OK
+
+
+def test_a_short_admin_key_is_a_config_error(tmp_path: Path) -> None:
+    """An empty or short key would let a guessed header through."""
+    config = tmp_path / "tangram.toml"
+    config.write_text('[channel]\nadmin_key = "15-characters.."\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(config)
+    assert "admin_key" in str(error.value)
+    config.write_text('[channel]\nadmin_key = "16-characters..."\n')
+    assert load_config(config).channel.admin_key == "16-characters..."
