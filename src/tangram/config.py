@@ -130,6 +130,10 @@ class ChannelConfig(_Section):
     allowed_origins: list[str] = Field(default_factory=list)
     #: When set, POST /token requires header ``X-Tangram-Token-Key: <value>``.
     token_api_key: str | None = None
+    #: When set, POST /token hands out "*" and "admin" tokens (and tokens for any id) to
+    #: requests with header ``X-Tangram-Admin-Key: <value>``; unset: never. At least 16
+    #: characters, so that an empty or guessable header cannot match.
+    admin_key: str | None = Field(default=None, min_length=16)
     #: Unsent bytes that start a 2 s drain window; a socket that takes less than this in
     #: the window is closed (4008). Hard bound per socket: 8 x this value.
     max_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)

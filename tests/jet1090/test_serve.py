@@ -147,11 +147,9 @@ def test_serve_replays_a_configured_file_and_streams_it(
     client = redis.Redis.from_url(redis_server.url)
     pubsub = client.pubsub()  # type: ignore[no-untyped-call]
     pubsub.subscribe("to:streaming-tab1:new-jet1090-data")
-    box = (
-        b'{"connectionId":"tab1","northEastLat":49.1,"northEastLng":2.7,'
-        b'"southWestLat":48.9,"southWestLng":2.4}'
-    )
-    client.publish("from:system:bound-box", box)
+    box = b'{"northEastLat":49.1,"northEastLng":2.7,"southWestLat":48.9,"southWestLng":2.4}'
+    # as the gateway passes on a push on the browser's private topic
+    client.publish("from:streaming-tab1:bound-box", box)
     frames: list[Any] = []
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not any(f["aircraft"] for f in frames):
@@ -160,7 +158,8 @@ def test_serve_replays_a_configured_file_and_streams_it(
             frames.append(orjson.loads(message["data"]))
     assert any(a["icao24"] == "393322" for f in frames for a in f["aircraft"]), served.log()
     # the browser closes its tab: the gateway reports the leave, frames stop
-    client.publish("from:system:phx_leave", b'{"id":"tab1","topic":"system","reason":"disconnect"}')
+    leave = b'{"id":"tab1","topic":"streaming-tab1","phx_ref":"r1","reason":"disconnect"}'
+    client.publish("from:streaming-tab1:phx_leave", leave)
     wait_for(lambda: httpx.get(f"{served.url}/jet1090/stats").json()["streaming_clients"] == [])
     pubsub.close()
     client.close()

@@ -36,8 +36,8 @@ __all__ = ["RUNTIME", "FeedStats", "Jet1090Runtime"]
 
 log = logging.getLogger(__name__)
 
-#: Patterns for browser announcements and the gateway's lifecycle events.
-CONTROL_PATTERNS = ("from:system:*", "from:streaming-*:phx_join", "from:streaming-*:phx_leave")
+#: Each browser's private topic: its pushes and the gateway's lifecycle events.
+CONTROL_PATTERNS = ("from:streaming-*",)
 _HISTORY_FLUSH_SECS = 1.0
 _HISTORY_PRUNE_SECS = 60.0
 
