@@ -81,6 +81,11 @@ class ServerConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=2346, ge=0, le=65535)
+    #: Shared key protecting the page, the API and the channel's /token (README, "Shared
+    #: deployments"); unset: open. ``$TANGRAM_ACCESS_KEY`` takes precedence.
+    access_key: str | None = Field(default=None, min_length=8, repr=False)
+    #: Lifetime of the session cookie set by the login page.
+    session_expiration_secs: int = Field(default=7 * 86400, gt=0, le=365 * 86400)
 
 
 class ChannelConfig(_Section):

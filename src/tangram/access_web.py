@@ -1,0 +1,269 @@
+"""The HTTP server's side of access control (see :mod:`tangram.access`).
+
+:class:`AccessGate` is an ASGI middleware in front of every route: page, assets,
+``/manifest.json``, plugin routers, ``/docs``, plugin WebSockets. It answers
+``GET/POST /login`` and ``POST /logout`` itself. ``/channel/token`` lets the web app get
+join tokens through this server (same origin, so the session cookie is enough) when the
+gateway's ``/token`` needs a key the browser must not hold.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .access import LoginThrottle, SessionSigner, bearer_key, keys_match, resolve_access_key
+from .channel.http import KEY_HEADER, MAX_BODY_BYTES
+from .config import TangramConfig
+from .state import BackendState
+
+__all__ = ["LOGIN_PATH", "LOGOUT_PATH", "TOKEN_PATH", "AccessGate", "install_access"]
+
+log = logging.getLogger(__name__)
+
+LOGIN_PATH = "/login"
+LOGOUT_PATH = "/logout"
+TOKEN_PATH = "/channel/token"
+#: The login form's body is tiny; anything larger is refused unread.
+MAX_LOGIN_BYTES = 4096
+
+
+def install_access(app: FastAPI, state: BackendState) -> dict[str, Any]:
+    """Add the gate (when a key is set) and ``/channel/token`` (when the page needs it).
+
+    Returns what ``/manifest.json`` tells the web app: ``{"channel": {...}}`` to merge
+    into its channel entry, and ``{"access": {"logout": ...} | None}``. URLs are relative,
+    as the app's own, so that a reverse proxy may serve it under a path."""
+    config = state.config
+    key = resolve_access_key(config)
+    if key is not None:
+        app.add_middleware(
+            AccessGate,
+            key=key,
+            signer=SessionSigner(key, config.server.session_expiration_secs),
+            throttle=LoginThrottle(),
+            cookie_name=f"tangram_session_{config.server.port}",
+        )
+    extras: dict[str, Any] = {
+        "channel": {},
+        "access": {"logout": LOGOUT_PATH.lstrip("/")} if key is not None else None,
+    }
+    if not config.channel.enabled or (key is None and config.channel.token_api_key is None):
+        return extras
+
+    async def channel_token(request: Request) -> Response:
+        return await _forward_token(request, state.http_client, config, key)
+
+    app.add_route(TOKEN_PATH, channel_token, methods=["POST"], include_in_schema=False)
+    extras["channel"] = {"token_url": TOKEN_PATH.lstrip("/")}
+    return extras
+
+
+def _gateway_url(config: TangramConfig) -> str:
+    """The gateway's own address (not ``public_url``: this request stays on this host)."""
+    host = config.channel.host
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.channel.port}/token"
+
+
+async def _forward_token(
+    request: Request, client: httpx.AsyncClient, config: TangramConfig, key: str | None
+) -> Response:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": f"body over {MAX_BODY_BYTES} bytes"}, 413)
+    headers = {"content-type": "application/json"}
+    if config.channel.token_api_key is not None:
+        headers[KEY_HEADER] = config.channel.token_api_key
+    if key is not None:
+        headers["authorization"] = f"Bearer {key}"
+    url = _gateway_url(config)
+    try:
+        reply = await client.post(url, content=bytes(body), headers=headers, timeout=5.0)
+    except httpx.HTTPError as exc:
+        return JSONResponse(
+            {"error": f"the channel gateway at {url} did not answer ({exc!r}); retry shortly"},
+            502,
+            headers={"Retry-After": "1"},
+        )
+    # The gateway refusing our own keys is a server problem, not the page's: a 401 would
+    # tell the web app its session ended.
+    status = 502 if reply.status_code in (401, 403) else reply.status_code
+    extra = {"Retry-After": reply.headers["retry-after"]} if "retry-after" in reply.headers else {}
+    return Response(reply.content, status, headers=extra, media_type="application/json")
+
+
+class AccessGate:
+    """Lets a request through with a valid session cookie or ``Authorization: Bearer
+    <key>``; otherwise browsers asking for HTML get the login page (401) and everything
+    else a 401 JSON error. Wrong keys are throttled per client address (429)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        key: str,
+        signer: SessionSigner,
+        throttle: LoginThrottle,
+        cookie_name: str,
+    ) -> None:
+        self.app = app
+        self.key = key
+        self.signer = signer
+        self.throttle = throttle
+        self.cookie_name = cookie_name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)  # lifespan
+            return
+        conn = HTTPConnection(scope)
+        root = scope.get("root_path", "")
+        path = scope["path"][len(root) :] if scope["path"].startswith(root) else scope["path"]
+        method = scope.get("method", "GET")
+        if scope["type"] == "http" and path == LOGIN_PATH and method == "POST":
+            response: Response | None = await self._login(conn, receive, root)
+        elif scope["type"] == "http" and path == LOGIN_PATH and method in ("GET", "HEAD"):
+            response = _login_page(root, _safe_target(conn.query_params.get("next", "/")), "", 200)
+        elif scope["type"] == "http" and path == LOGOUT_PATH and method == "POST":
+            response = RedirectResponse(f"{root}/", 303)
+            response.delete_cookie(self.cookie_name, path="/", httponly=True, samesite="strict")
+        else:
+            response = self._check(conn, path, method, root)
+        if response is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "log in first"})
+        else:
+            response.headers["Cache-Control"] = "no-store"
+            await response(scope, receive, send)
+
+    def _check(self, conn: HTTPConnection, path: str, method: str, root: str) -> Response | None:
+        """None when the request may pass, else the refusal."""
+        if self.signer.valid(conn.cookies.get(self.cookie_name)):
+            return None
+        client = conn.client.host if conn.client else "?"
+        given = bearer_key(conn.headers.get("authorization"))
+        if given is not None:
+            refused = self._try_key(client, given)
+            if refused is None:
+                return None
+            return refused
+        wants_page = method in ("GET", "HEAD") and "text/html" in conn.headers.get("accept", "")
+        if wants_page:
+            target = path + (f"?{conn.url.query}" if conn.url.query else "")
+            return _login_page(root, target, "", 401)
+        return JSONResponse(
+            {"detail": "log in first: this tangram needs a session cookie (POST /login) or"
+             " the header Authorization: Bearer <access key>"},
+            401,
+            headers={"WWW-Authenticate": 'Bearer realm="tangram"'},
+        )  # fmt: skip
+
+    def _try_key(self, client: str, given: str) -> Response | None:
+        """None if ``given`` is the key; else a 401 (or 429 while throttled)."""
+        now = time.monotonic()
+        wait = self.throttle.retry_after(client, now)
+        if wait > 0:
+            return _too_many(wait)
+        if keys_match(given, self.key):
+            return None
+        self.throttle.failed(client, now)
+        log.warning("access: wrong key from %s", client)
+        return JSONResponse({"detail": "wrong access key"}, 401)
+
+    async def _login(self, conn: HTTPConnection, receive: Receive, root: str) -> Response:
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > MAX_LOGIN_BYTES:
+                return _login_page(root, "/", "The form was too large.", 413)
+            if not message.get("more_body", False):
+                break
+        form = parse_qs(body.decode("utf-8", "replace"))
+        target = _safe_target(form.get("next", ["/"])[0])
+        refused = self._try_key(conn.client.host if conn.client else "?", form.get("key", [""])[0])
+        if refused is not None:
+            retry = refused.headers.get("retry-after")
+            note = f"Too many attempts: retry in {retry} s." if retry else "Wrong key."
+            page = _login_page(root, target, note, refused.status_code)
+            if retry:
+                page.headers["Retry-After"] = retry
+            return page
+        response = RedirectResponse(f"{root}{target}", 303)
+        response.set_cookie(
+            self.cookie_name,
+            self.signer.issue(),
+            max_age=self.signer.lifetime_secs,
+            path="/",
+            secure=conn.url.scheme == "https",
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+
+def _too_many(wait: float) -> Response:
+    seconds = str(max(1, round(wait + 0.5)))
+    return JSONResponse(
+        {"detail": f"too many wrong keys; retry in {seconds} s"},
+        429,
+        headers={"Retry-After": seconds},
+    )
+
+
+def _safe_target(target: str) -> str:
+    """Only paths on this server (no ``//host`` or ``/\\host``: no open redirect)."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or "\n" in target:
+        return "/"
+    return target
+
+
+def _login_page(root: str, target: str, message: str, status: int) -> HTMLResponse:
+    note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
+    return HTMLResponse(
+        _LOGIN.format(
+            action=html.escape(f"{root}{LOGIN_PATH}"),
+            target=html.escape(_safe_target(target)),
+            note=note,
+        ),
+        status,
+    )
+
+
+_LOGIN = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tangram: log in</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background: #f3f1ec; display: grid;
+  place-items: center; min-height: 100vh; margin: 0; }}
+form {{ background: #fff; padding: 2em; border-radius: 8px; min-width: 18em;
+  box-shadow: 0 2px 12px rgb(0 0 0 / 15%); }}
+h1 {{ margin-top: 0; font-size: 1.4em; }}
+input, button {{ font: inherit; width: 100%; box-sizing: border-box; padding: .5em; }}
+button {{ margin-top: 1em; }}
+.error {{ color: #b00020; }}
+</style></head>
+<body><form method="post" action="{action}" id="tangram-login">
+<h1>tangram</h1>
+{note}<label for="key">Access key</label>
+<input id="key" name="key" type="password" autocomplete="current-password" required autofocus>
+<input type="hidden" name="next" value="{target}">
+<button type="submit">Log in</button>
+</form></body></html>
+"""
