@@ -1,0 +1,279 @@
+"""Access control against a real ``tangram serve``, gateway and Redis, over real HTTP and
+WebSocket clients (the browser side is tests/web/test_access.py).
+
+Wrong keys are throttled per client address. uvicorn takes the address from
+``X-Forwarded-For`` on loopback (as behind a local reverse proxy), so each test that
+sends wrong keys poses as its own client and the tests do not share a budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from tangram.access import ACCESS_KEY_ENV
+from tangram.testing import TangramProcess, start_redis, start_tangram
+
+KEY = "a shared key for the whole team"
+API_KEY = "backend-only-token-api-key"
+ASSET = next((Path(__file__).parents[1] / "src/tangram/web/dist/assets").glob("index-*.js"), None)
+#: Every kind of route: the page, its assets, the core's API, a plugin router, a plugin's
+#: frontend, the API docs, an unknown path, and the web app's token route.
+PROTECTED = [
+    "/",
+    "/index.html",
+    *([f"/assets/{ASSET.name}"] if ASSET else []),
+    "/manifest.json",
+    "/example/",
+    "/plugins/tangram_system/plugin.json",
+    "/docs",
+    "/openapi.json",
+    "/no-such-page",
+]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TangramProcess]:
+    config = f"""
+        [core]
+        redis_url = "{{redis_url}}"
+        plugins = ["tangram_system", "tangram_example"]
+
+        [server]
+        port = {{http_port}}
+        access_key = "{KEY}"
+
+        [channel]
+        port = {{channel_port}}
+        token_api_key = "{API_KEY}"
+    """
+    with start_redis() as redis:
+        tmp = tmp_path_factory.mktemp("access")
+        process = start_tangram(config.replace("{redis_url}", redis.url), tmp)
+        try:
+            yield process
+        finally:
+            process.stop()
+
+
+def as_client(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+@contextlib.contextmanager
+def logged_in(served: TangramProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.url) as client:
+        reply = client.post("/login", data={"key": KEY}, headers=as_client("10.9.0.1"))
+        assert reply.status_code == 303, reply.text
+        yield client
+
+
+def join(channel_url: str, topic: str, token: str | None) -> Any:
+    """Open a WebSocket on the gateway, join ``topic``; the reply's payload."""
+    ws_url = channel_url.replace("http://", "ws://") + "/websocket?vsn=2.0.0"
+    with connect(ws_url) as ws:
+        ws.send(json.dumps(["1", "1", topic, "phx_join", {"token": token} if token else {}]))
+        while True:
+            join_ref, ref, frame_topic, event, payload = json.loads(ws.recv(timeout=10))
+            if event == "phx_reply" and ref == "1":
+                return payload
+
+
+def test_without_session_every_route_is_refused(served: TangramProcess) -> None:
+    with httpx.Client(base_url=served.url) as client:
+        for path in PROTECTED:
+            api = client.get(path)
+            assert api.status_code == 401, path
+            assert "log in first" in api.json()["detail"], path
+            assert api.headers["www-authenticate"] == 'Bearer realm="tangram"'
+            page = client.get(path, headers={"Accept": "text/html,*/*;q=0.8"})
+            assert page.status_code == 401, path
+            assert page.headers["content-type"].startswith("text/html")
+            assert '<form method="post" action="/login"' in page.text, path
+            assert page.headers["cache-control"] == "no-store"
+        assert client.post("/channel/token", json={"channel": "system"}).status_code == 401
+        assert client.post("/example/").status_code == 401
+
+
+def test_login_page_remembers_where_the_user_was_going(served: TangramProcess) -> None:
+    page = httpx.get(f"{served.url}/docs?x=1", headers={"Accept": "text/html"})
+    assert '<input type="hidden" name="next" value="/docs?x=1">' in page.text
+    assert httpx.get(f"{served.url}/login").status_code == 200
+
+
+def test_wrong_key_is_refused_and_right_key_opens_everything(served: TangramProcess) -> None:
+    with httpx.Client(base_url=served.url) as client:
+        wrong = client.post(
+            "/login", data={"key": "guess", "next": "/docs"}, headers=as_client("10.0.0.1")
+        )
+        assert wrong.status_code == 401
+        assert "Wrong key." in wrong.text and "set-cookie" not in wrong.headers
+        assert client.get("/manifest.json").status_code == 401
+
+        right = client.post(
+            "/login", data={"key": KEY, "next": "/docs"}, headers=as_client("10.0.0.1")
+        )
+        assert right.status_code == 303 and right.headers["location"] == "/docs"
+        cookie = right.headers["set-cookie"]
+        assert cookie.startswith(f"tangram_session_{served.http_port}=")
+        for attribute in ("HttpOnly", "SameSite=strict", "Path=/", "Max-Age=604800"):
+            assert attribute in cookie
+        for path in PROTECTED[:-1]:
+            assert client.get(path).status_code == 200, path
+        assert client.get("/no-such-page").status_code == 404
+        assert client.get("/example/").json() == {"data": "This is an example plugin response"}
+        manifest = client.get("/manifest.json").json()
+        assert manifest["access"] == {"logout": "logout"}
+        assert manifest["channel"]["token_url"] == "channel/token"
+
+        out = client.post("/logout")
+        assert out.status_code == 303 and out.headers["location"] == "/"
+        assert client.get("/manifest.json").status_code == 401
+
+
+def test_forged_or_foreign_cookie_is_refused(served: TangramProcess) -> None:
+    with logged_in(served) as client:
+        name = f"tangram_session_{served.http_port}"
+        cookie = client.cookies[name]
+        head, claims, signature = cookie.split(".")
+        client.cookies.set(name, f"{head}.{claims}.{signature[::-1]}")
+        assert client.get("/manifest.json").status_code == 401
+        # Another tangram's cookie (another port, so another name) does not count.
+        client.cookies.clear()
+        client.cookies.set("tangram_session_1", cookie)
+        assert client.get("/manifest.json").status_code == 401
+
+
+def test_bearer_key_works_for_api_clients(served: TangramProcess) -> None:
+    good = {"Authorization": f"Bearer {KEY}"}
+    assert httpx.get(f"{served.url}/example/", headers=good).status_code == 200
+    assert httpx.get(f"{served.url}/openapi.json", headers=good).status_code == 200
+    bad = httpx.get(
+        f"{served.url}/example/", headers={"Authorization": "Bearer nope", **as_client("10.0.0.2")}
+    )
+    assert bad.status_code == 401 and bad.json() == {"detail": "wrong access key"}
+
+
+def test_wrong_keys_are_throttled_per_client(served: TangramProcess) -> None:
+    attacker, other = as_client("10.0.0.66"), as_client("10.0.0.67")
+    for _ in range(5):
+        reply = httpx.post(f"{served.url}/login", data={"key": "guess"}, headers=attacker)
+        assert reply.status_code == 401
+    # Just over the limit: refused, even with the right key, and Bearer alike.
+    refused = httpx.post(f"{served.url}/login", data={"key": KEY}, headers=attacker)
+    assert refused.status_code == 429 and "Too many attempts" in refused.text
+    assert int(refused.headers["retry-after"]) >= 1
+    bearer = httpx.get(
+        f"{served.url}/example/", headers={"Authorization": f"Bearer {KEY}", **attacker}
+    )
+    assert bearer.status_code == 429
+    # Someone else is not locked out.
+    ok = httpx.post(f"{served.url}/login", data={"key": KEY}, headers=other)
+    assert ok.status_code == 303
+    assert "wrong key from 10.0.0.66" in served.log()
+
+
+def test_login_refuses_open_redirects_and_large_forms(served: TangramProcess) -> None:
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        reply = httpx.post(
+            f"{served.url}/login", data={"key": KEY, "next": target}, headers=as_client("10.0.0.3")
+        )
+        assert reply.status_code == 303 and reply.headers["location"] == "/", target
+    big = httpx.post(
+        f"{served.url}/login", data={"key": KEY, "pad": "x" * 5000}, headers=as_client("10.0.0.3")
+    )
+    assert big.status_code == 413 and "set-cookie" not in big.headers
+
+
+def test_channel_token_needs_a_session_and_its_token_joins(served: TangramProcess) -> None:
+    refused = httpx.post(f"{served.url}/channel/token", json={"channel": "system"})
+    assert refused.status_code == 401
+    with logged_in(served) as client:
+        reply = client.post("/channel/token", json={"channel": "system"})
+        assert reply.status_code == 200, reply.text
+        token = reply.json()["token"]
+        # The gateway's own errors come through unchanged.
+        bad = client.post("/channel/token", json={"channel": "a*b"})
+        assert bad.status_code == 422 and "not a valid topic" in bad.json()["error"]
+    assert join(served.channel_url, "system", token) == {"status": "ok", "response": {}}
+
+
+def test_gateway_token_needs_a_key(served: TangramProcess) -> None:
+    token_url = f"{served.channel_url}/token"
+    body = {"channel": "system"}
+    refused = httpx.post(token_url, json=body)
+    assert refused.status_code == 401
+    assert "Authorization: Bearer" in refused.json()["error"]
+    assert (
+        httpx.post(token_url, json=body, headers={"Authorization": "Bearer x"}).status_code == 401
+    )
+    assert httpx.post(token_url, json=body, headers={"X-Tangram-Token-Key": KEY}).status_code == 401
+    for headers in ({"Authorization": f"Bearer {KEY}"}, {"X-Tangram-Token-Key": API_KEY}):
+        assert httpx.post(token_url, json=body, headers=headers).status_code == 200
+    preflight = httpx.options(token_url, headers={"Origin": served.url})
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+
+
+def test_unauthenticated_socket_joins_nothing(served: TangramProcess) -> None:
+    for token in (None, "not-a-jwt"):
+        reply = join(served.channel_url, "system", token)
+        assert reply == {"status": "error", "response": {"reason": "unauthorized"}}
+
+
+def test_key_from_environment(tmp_path: Path) -> None:
+    with start_redis() as redis:
+        served = start_tangram(
+            f'[core]\nredis_url = "{redis.url}"\nplugins = ["tangram_example"]\n',
+            tmp_path,
+            env={ACCESS_KEY_ENV: KEY},
+        )
+        try:
+            assert httpx.get(f"{served.url}/example/").status_code == 401
+            auth = {"Authorization": f"Bearer {KEY}"}
+            assert httpx.get(f"{served.url}/example/", headers=auth).status_code == 200
+            # The gateway process got the key too.
+            token = httpx.post(f"{served.channel_url}/token", json={"channel": "t"}, headers=auth)
+            assert token.status_code == 200
+            assert KEY not in served.log()
+        finally:
+            served.stop()
+
+
+def test_token_api_key_alone_keeps_the_web_app_working(tmp_path: Path) -> None:
+    """Item 20's report: with only token_api_key, the page could not get tokens."""
+    with start_redis() as redis:
+        served = start_tangram(
+            f'[core]\nredis_url = "{redis.url}"\n[channel]\nport = {{channel_port}}\n'
+            f'token_api_key = "{API_KEY}"\n',
+            tmp_path,
+        )
+        try:
+            manifest = httpx.get(f"{served.url}/manifest.json").json()
+            assert manifest["access"] is None
+            assert manifest["channel"]["token_url"] == "channel/token"
+            reply = httpx.post(f"{served.url}/channel/token", json={"channel": "system"})
+            assert reply.status_code == 200, reply.text
+            direct = httpx.post(f"{served.channel_url}/token", json={"channel": "system"})
+            assert direct.status_code == 401
+        finally:
+            served.stop()
+
+
+def test_open_server_is_unchanged(tangram_server: Callable[..., TangramProcess]) -> None:
+    with start_redis() as redis:
+        served = tangram_server(f'[core]\nredis_url = "{redis.url}"\n')
+        check_open(served)
+
+
+def check_open(served: TangramProcess) -> None:
+    manifest = httpx.get(f"{served.url}/manifest.json").json()
+    assert manifest["access"] is None and "token_url" not in manifest["channel"]
+    assert httpx.post(f"{served.url}/channel/token", json={"channel": "x"}).status_code != 200
+    assert httpx.post(f"{served.channel_url}/token", json={"channel": "x"}).status_code == 200
