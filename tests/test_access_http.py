@@ -16,9 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
+from fastapi import APIRouter, WebSocket
 from websockets.sync.client import connect
 
+import tangram
 from tangram.access import ACCESS_KEY_ENV
+from tangram.config import parse_config
+from tangram.server import create_app
 from tangram.testing import TangramProcess, start_redis, start_tangram
 
 KEY = "a shared key for the whole team"
@@ -277,3 +282,69 @@ def check_open(served: TangramProcess) -> None:
     assert manifest["access"] is None and "token_url" not in manifest["channel"]
     assert httpx.post(f"{served.url}/channel/token", json={"channel": "x"}).status_code != 200
     assert httpx.post(f"{served.channel_url}/token", json={"channel": "x"}).status_code == 200
+
+
+def in_process_app(tmp_path: Path) -> Any:
+    """The real app (create_app) with a plugin that has a WebSocket route, in process."""
+    router = APIRouter()
+
+    @router.websocket("/plugin-ws")
+    async def plugin_ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.close()
+
+    plugin = tangram.Plugin(routers=[router])
+    plugin.name = "ws_plugin"
+    config = parse_config({"server": {"access_key": KEY}}, source=tmp_path / "tangram.toml")
+    state = tangram.BackendState(
+        redis_client=aioredis.Redis(),  # never used by these routes
+        http_client=httpx.AsyncClient(),
+        config=config,
+        plugins={"ws_plugin": plugin},
+    )
+    return create_app(state)
+
+
+async def websocket_handshake(app: Any, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The app's first answer to a WebSocket handshake, as an ASGI server sees it."""
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/plugin-ws",
+        "raw_path": b"/plugin-ws",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 2346),
+        "subprotocols": [],
+        "state": {},
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"} if not sent else {"type": "websocket.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]
+
+
+async def test_plugin_websocket_needs_a_session(tmp_path: Path) -> None:
+    app = in_process_app(tmp_path)
+    refused = await websocket_handshake(app, [])
+    assert refused["type"] == "websocket.close" and refused["code"] == 1008
+    accepted = await websocket_handshake(app, [(b"authorization", f"Bearer {KEY}".encode())])
+    assert accepted["type"] == "websocket.accept"
+
+
+async def test_session_cookie_is_secure_over_https(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(in_process_app(tmp_path))
+    for base, secure in (("https://tangram.example", True), ("http://tangram.example", False)):
+        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+            reply = await client.post("/login", data={"key": KEY})
+            assert reply.status_code == 303
+            assert ("Secure" in reply.headers["set-cookie"]) is secure
