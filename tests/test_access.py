@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jwt
 import pytest
 
 from tangram.access import (
-    ACCESS_KEY_ENV,
     LoginThrottle,
     SessionSigner,
     bearer_key,
     keys_match,
-    resolve_access_key,
-    token_caller_allowed,
 )
-from tangram.config import parse_config
+from tangram.config import ACCESS_KEY_ENV, load_config, parse_config
 from tangram.errors import ConfigError
 
 KEY = "correct horse battery staple, twice over"
@@ -35,22 +34,6 @@ def test_bearer_key() -> None:
     assert bearer_key(f"Basic {KEY}") is None
     assert bearer_key("Bearer ") is None
     assert bearer_key(None) is None
-
-
-def test_token_caller_allowed() -> None:
-    def allowed(header: str | None, auth: str | None, api: str | None, access: str | None) -> bool:
-        return token_caller_allowed(header, auth, api_key=api, access_key=access)
-
-    assert allowed(None, None, None, None)  # nothing configured: open, as before
-    assert not allowed(None, None, "api-key-1", None)
-    assert allowed("api-key-1", None, "api-key-1", None)
-    assert not allowed(None, None, None, KEY)
-    assert allowed(None, f"Bearer {KEY}", None, KEY)
-    assert not allowed(None, "Bearer nope-nope", None, KEY)
-    # Both configured: either proves the caller; neither key stands in for the other.
-    assert allowed("api-key-1", None, "api-key-1", KEY)
-    assert allowed(None, f"Bearer {KEY}", "api-key-1", KEY)
-    assert not allowed(KEY, "Bearer api-key-1", "api-key-1", KEY)
 
 
 def test_session_cookie_round_trip_and_expiry() -> None:
@@ -116,17 +99,34 @@ def test_throttle_table_is_bounded() -> None:
     assert throttle.retry_after("client-0", now=0.0) == 0
 
 
-def test_access_key_from_config_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_access_key_from_config_and_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv(ACCESS_KEY_ENV, raising=False)
-    assert resolve_access_key(parse_config({})) is None
+    monkeypatch.chdir(tmp_path)  # no ./tangram.toml: built-in defaults
+    assert load_config().server.access_key is None
     config = parse_config({"server": {"access_key": KEY}})
-    assert resolve_access_key(config) == KEY
+    assert config.server.access_key == KEY
     assert KEY not in repr(config.server)
     monkeypatch.setenv(ACCESS_KEY_ENV, "from the environment")
-    assert resolve_access_key(config) == "from the environment"
+    assert load_config().server.access_key == "from the environment"
+    assert parse_config({"server": {"access_key": KEY}}).server.access_key == (
+        "from the environment"
+    )
     monkeypatch.setenv(ACCESS_KEY_ENV, "short")
     with pytest.raises(ConfigError, match=f"{ACCESS_KEY_ENV} is 5 characters long"):
-        resolve_access_key(config)
+        load_config()
+
+
+def test_access_key_closes_the_gateways_token_route() -> None:
+    """The gateway's /token must not stay open (nor check the access key, unthrottled)."""
+    first = parse_config({"server": {"access_key": KEY}}).channel.token_api_key
+    second = parse_config({"server": {"access_key": KEY}}).channel.token_api_key
+    assert first and second and first != second and len(first) >= 32
+    assert KEY not in first
+    configured = {"server": {"access_key": KEY}, "channel": {"token_api_key": "mine-mine"}}
+    assert parse_config(configured).channel.token_api_key == "mine-mine"
+    assert parse_config({}).channel.token_api_key is None
 
 
 def test_short_access_key_is_a_config_error() -> None:

@@ -1,41 +1,33 @@
 """Access control for shared deployments: one shared key (``[server] access_key``).
 
-Without a key tangram is open, as on a laptop. With one, the HTTP server (page, assets,
-API, plugin routes, ``/docs``) and the gateway's ``POST /token`` require either a
+Without a key tangram is open, as on a laptop. With one, every route of the HTTP server
+(page, assets, API, plugin routes, ``/docs``, ``/channel/token``) requires either a
 session cookie, obtained by entering the key on the login page, or the key itself as
-``Authorization: Bearer <key>``. This module is sans-I/O: key resolution, key
-comparison, session cookies and the failed-login throttle. The ASGI side is
-:mod:`tangram.access_web`; the gateway calls :func:`token_caller_allowed`.
+``Authorization: Bearer <key>``. The gateway's ``/token`` requires ``[channel]
+token_api_key``, drawn at random when unset (:func:`tangram.config.load_config`, which
+also reads ``$TANGRAM_ACCESS_KEY``).
+
+This module is sans-I/O: key comparison, session cookies and the throttle of wrong
+keys. The ASGI side is :mod:`tangram.access_web`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
 
-from .config import TangramConfig
-from .errors import ConfigError
-
 __all__ = [
-    "ACCESS_KEY_ENV",
-    "MIN_KEY_LENGTH",
     "LoginThrottle",
     "SessionSigner",
     "bearer_key",
     "keys_match",
-    "resolve_access_key",
-    "token_caller_allowed",
 ]
 
-#: Read before ``[server] access_key`` so that the key need not sit in tangram.toml.
-ACCESS_KEY_ENV = "TANGRAM_ACCESS_KEY"
-MIN_KEY_LENGTH = 8
 #: Cookies longer than this are refused unread (a real one is about 150 bytes).
 MAX_COOKIE_CHARS = 1024
 _AUDIENCE = "tangram-session"
@@ -43,20 +35,6 @@ _AUDIENCE = "tangram-session"
 #: session. PBKDF2 makes guessing the key from a stolen cookie slow.
 _SALT = b"tangram session cookie v1"
 _ROUNDS = 200_000
-
-
-def resolve_access_key(config: TangramConfig) -> str | None:
-    """``$TANGRAM_ACCESS_KEY`` if set and non-empty, else ``[server] access_key``."""
-    from_env = os.environ.get(ACCESS_KEY_ENV)
-    if from_env:
-        if len(from_env) < MIN_KEY_LENGTH:
-            raise ConfigError(
-                f"${ACCESS_KEY_ENV} is {len(from_env)} characters long; expected at least"
-                f" {MIN_KEY_LENGTH} (a long random key is best); unset it to turn access"
-                " control off"
-            )
-        return from_env
-    return config.server.access_key
 
 
 def keys_match(given: str | None, expected: str) -> bool:
@@ -76,26 +54,6 @@ def bearer_key(authorization: str | None) -> str | None:
         return None
     scheme, _, value = authorization.strip().partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def token_caller_allowed(
-    key_header: str | None,
-    authorization: str | None,
-    *,
-    api_key: str | None,
-    access_key: str | None,
-) -> bool:
-    """Whether the gateway may mint a token for this caller.
-
-    Open when neither ``[channel] token_api_key`` nor an access key is configured; else
-    the caller proves one of them: ``X-Tangram-Token-Key: <token_api_key>`` (backends)
-    or ``Authorization: Bearer <access key>`` (the HTTP server on behalf of a logged-in
-    page, or any API client holding the key)."""
-    if api_key is None and access_key is None:
-        return True
-    if api_key is not None and keys_match(key_header, api_key):
-        return True
-    return access_key is not None and keys_match(bearer_key(authorization), access_key)
 
 
 class SessionSigner:

@@ -4,7 +4,7 @@
 ``/manifest.json``, plugin routers, ``/docs``, plugin WebSockets. It answers
 ``GET/POST /login`` and ``POST /logout`` itself. ``/channel/token`` lets the web app get
 join tokens through this server (same origin, so the session cookie is enough) when the
-gateway's ``/token`` needs a key the browser must not hold.
+gateway's ``/token`` needs ``token_api_key``, which the browser must not hold.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .access import LoginThrottle, SessionSigner, bearer_key, keys_match, resolve_access_key
+from .access import LoginThrottle, SessionSigner, bearer_key, keys_match
 from .channel.http import KEY_HEADER, MAX_BODY_BYTES
 from .config import TangramConfig
 from .state import BackendState
@@ -44,7 +44,7 @@ def install_access(app: FastAPI, state: BackendState) -> dict[str, Any]:
     into its channel entry, and ``{"access": {"logout": ...} | None}``. URLs are relative,
     as the app's own, so that a reverse proxy may serve it under a path."""
     config = state.config
-    key = resolve_access_key(config)
+    key = config.server.access_key
     if key is not None:
         app.add_middleware(
             AccessGate,
@@ -61,7 +61,7 @@ def install_access(app: FastAPI, state: BackendState) -> dict[str, Any]:
         return extras
 
     async def channel_token(request: Request) -> Response:
-        return await _forward_token(request, state.http_client, config, key)
+        return await _forward_token(request, state.http_client, config)
 
     app.add_route(TOKEN_PATH, channel_token, methods=["POST"], include_in_schema=False)
     extras["channel"] = {"token_url": TOKEN_PATH.lstrip("/")}
@@ -78,7 +78,7 @@ def _gateway_url(config: TangramConfig) -> str:
 
 
 async def _forward_token(
-    request: Request, client: httpx.AsyncClient, config: TangramConfig, key: str | None
+    request: Request, client: httpx.AsyncClient, config: TangramConfig
 ) -> Response:
     body = bytearray()
     async for chunk in request.stream():
@@ -88,8 +88,6 @@ async def _forward_token(
     headers = {"content-type": "application/json"}
     if config.channel.token_api_key is not None:
         headers[KEY_HEADER] = config.channel.token_api_key
-    if key is not None:
-        headers["authorization"] = f"Bearer {key}"
     url = _gateway_url(config)
     try:
         reply = await client.post(url, content=bytes(body), headers=headers, timeout=5.0)

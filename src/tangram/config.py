@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +41,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ENV_VAR = "TANGRAM_CONFIG"
+#: Takes precedence over ``[server] access_key``, so that the key need not sit in the file.
+ACCESS_KEY_ENV = "TANGRAM_ACCESS_KEY"
+MIN_ACCESS_KEY_LENGTH = 8
 DEFAULT_FILE = "tangram.toml"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -82,8 +86,8 @@ class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=2346, ge=0, le=65535)
     #: Shared key protecting the page, the API and the channel's /token (README, "Shared
-    #: deployments"); unset: open. ``$TANGRAM_ACCESS_KEY`` takes precedence.
-    access_key: str | None = Field(default=None, min_length=8, repr=False)
+    #: deployments"); unset: open. ``$TANGRAM_ACCESS_KEY`` takes precedence (load_config).
+    access_key: str | None = Field(default=None, min_length=MIN_ACCESS_KEY_LENGTH, repr=False)
     #: Lifetime of the session cookie set by the login page.
     session_expiration_secs: int = Field(default=7 * 86400, gt=0, le=365 * 86400)
 
@@ -184,7 +188,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> TangramConfig:
     """Find, parse and validate the configuration; warn about unknown keys."""
     found = find_config_file(path)
     if found is None:
-        return TangramConfig()
+        return parse_config({})
     try:
         raw = tomllib.loads(found.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -202,6 +206,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> TangramC
     except ValidationError as exc:
         raise ConfigError(_describe(exc), source=name) from None
     config.source = source
+    _resolve_access(config)
     style_path = config.map_style_path()
     if style_path is not None and not style_path.is_file():
         raise ConfigError(
@@ -242,6 +247,24 @@ def config_fields(config_class: type[Any]) -> set[str] | None:
             if alias
         }
     return None
+
+
+def _resolve_access(config: TangramConfig) -> None:
+    """``$TANGRAM_ACCESS_KEY`` over ``[server] access_key``. With a key, the gateway's
+    ``/token`` must be closed too: without ``[channel] token_api_key`` one is drawn for
+    this run, known only to this server and its gateway workers (which get this config),
+    so that /token is no place to guess the access key (the login form is throttled)."""
+    value = os.environ.get(ACCESS_KEY_ENV)
+    if value:
+        if len(value) < MIN_ACCESS_KEY_LENGTH:
+            raise ConfigError(
+                f"${ACCESS_KEY_ENV} is {len(value)} characters long; expected at least"
+                f" {MIN_ACCESS_KEY_LENGTH} (a long random key is best); unset it to turn"
+                " access control off"
+            )
+        config.server.access_key = value
+    if config.server.access_key is not None and config.channel.token_api_key is None:
+        config.channel.token_api_key = secrets.token_urlsafe(32)
 
 
 def _describe(exc: ValidationError, prefix: str = "") -> str:

@@ -1,8 +1,9 @@
 """The web app behind ``[server] access_key``, in headless Chromium against a real
 ``tangram serve``, gateway and Redis.
 
-``token_api_key`` is set too: the page must get its join tokens through the HTTP
-server's ``/channel/token`` with its session cookie, never holding either key.
+The gateway's ``/token`` is then closed (by a ``token_api_key`` drawn for the run): the
+page must get its join tokens through the HTTP server's ``/channel/token`` with its
+session cookie, never holding a key.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Protected]:
 
         [channel]
         port = {{channel_port}}
-        token_api_key = "only for backends"
     """
     with start_redis() as redis, sync_playwright() as pw:
         tmp = tmp_path_factory.mktemp("web-access")

@@ -116,7 +116,7 @@ class Connection(asyncio.Protocol):
         gw = self.gw
         return handle_http(
             method, path, headers, body, policy=gw.origins, issuer=gw.issuer,
-            api_key=gw.config.token_api_key, access_key=gw.access_key,
+            api_key=gw.config.token_api_key,
             stats={**gw.stats, "open_connections": len(gw.connections)},
         )  # fmt: skip
 

@@ -6,12 +6,12 @@ connection layer (h11) puts it on the wire.
 
 from __future__ import annotations
 
+import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..access import token_caller_allowed
 from ..config import TangramConfig
 from .tokens import TokenIssuer
 from .wire import topic_problem
@@ -98,7 +98,6 @@ def handle_http(
     policy: OriginPolicy,
     issuer: TokenIssuer | None,
     api_key: str | None,
-    access_key: str | None = None,
     stats: dict[str, int] | None = None,
 ) -> HttpResponse:
     """Answer one non-WebSocket request (``headers`` keys are lower case)."""
@@ -123,28 +122,20 @@ def handle_http(
             [
                 *cors,
                 ("Access-Control-Allow-Methods", "POST, OPTIONS"),
-                (
-                    "Access-Control-Allow-Headers",
-                    "Content-Type, X-Tangram-Token-Key, Authorization",
-                ),
+                ("Access-Control-Allow-Headers", "Content-Type, X-Tangram-Token-Key"),
                 ("Access-Control-Max-Age", "600"),
             ],
         )
     if method != "POST":
         return _error(405, f"{method} /token is not supported; use POST", cors)
-    allowed = token_caller_allowed(
-        headers.get(KEY_HEADER),
-        headers.get("authorization"),
-        api_key=api_key,
-        access_key=access_key,
-    )
-    if not allowed:
-        return _error(
-            401,
-            "missing or wrong credentials: send X-Tangram-Token-Key: <[channel] token_api_key>"
-            " or Authorization: Bearer <[server] access_key>",
-            cors,
-        )
+    if api_key is not None:
+        given = headers.get(KEY_HEADER, "")
+        if not hmac.compare_digest(given.encode(), api_key.encode()):
+            return _error(
+                401,
+                "missing or wrong X-Tangram-Token-Key header (see [channel] token_api_key)",
+                cors,
+            )
     if issuer is None:
         # Not a client error: the shared secret lives in Redis, which is down right now.
         return _error(

@@ -18,7 +18,6 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from ..access import resolve_access_key
 from ..config import ChannelConfig, TangramConfig
 from ..errors import ChannelError
 from .connection import CLOSE_IDLE, CLOSE_SHUTDOWN, Connection
@@ -63,8 +62,6 @@ class Gateway:
         self.redis_url = redis_url
         self.instance = secrets.token_hex(6)
         self.origins = OriginPolicy(config)
-        #: Also accepted by /token, as ``Authorization: Bearer`` (tangram.access).
-        self.access_key = resolve_access_key(config)
         self.stats: collections.Counter[str] = collections.Counter()
         self.connections: set[Connection] = set()
         self.commands = CommandClient(redis_url)
@@ -192,11 +189,11 @@ class Gateway:
         cfg = self.config
         if _is_loopback(cfg.host):
             return
-        if cfg.token_api_key is None and self.access_key is None:
+        if cfg.token_api_key is None:
             log.warning(
                 "!!! [channel] binds %s without token_api_key: anyone who can reach"
                 " port %d can mint join tokens for any topic. Set [channel]"
-                " token_api_key or [server] access_key.",
+                " token_api_key.",
                 cfg.host,
                 cfg.port,
             )
