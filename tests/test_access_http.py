@@ -185,7 +185,8 @@ def test_wrong_keys_are_throttled_per_client(served: TangramProcess) -> None:
 
 
 def test_login_refuses_open_redirects_and_large_forms(served: TangramProcess) -> None:
-    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+    targets = ("//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil.example")
+    for target in targets:
         reply = httpx.post(
             f"{served.url}/login", data={"key": KEY, "next": target}, headers=as_client("10.0.0.3")
         )
@@ -286,7 +287,7 @@ def check_open(served: TangramProcess) -> None:
     assert httpx.post(f"{served.channel_url}/token", json={"channel": "x"}).status_code == 200
 
 
-def in_process_app(tmp_path: Path) -> Any:
+def in_process_app(tmp_path: Path, server: dict[str, Any] | None = None) -> Any:
     """The real app (create_app) with a plugin that has a WebSocket route, in process."""
     router = APIRouter()
 
@@ -297,7 +298,8 @@ def in_process_app(tmp_path: Path) -> Any:
 
     plugin = tangram.Plugin(routers=[router])
     plugin.name = "ws_plugin"
-    config = parse_config({"server": {"access_key": KEY}}, source=tmp_path / "tangram.toml")
+    raw = {"server": server if server is not None else {"access_key": KEY}}
+    config = parse_config(raw, source=tmp_path / "tangram.toml")
     state = tangram.BackendState(
         redis_client=aioredis.Redis(),  # never used by these routes
         http_client=httpx.AsyncClient(),
@@ -350,3 +352,13 @@ async def test_session_cookie_is_secure_over_https(tmp_path: Path) -> None:
             reply = await client.post("/login", data={"key": KEY})
             assert reply.status_code == 303
             assert ("Secure" in reply.headers["set-cookie"]) is secure
+
+
+def test_public_address_without_key_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="tangram.access_web"):
+        in_process_app(tmp_path, {"host": "127.0.0.1"})
+        assert "without access_key" not in caplog.text
+        in_process_app(tmp_path, {"host": "0.0.0.0", "access_key": KEY})
+        assert "without access_key" not in caplog.text
+        in_process_app(tmp_path, {"host": "0.0.0.0"})
+    assert "[server] binds 0.0.0.0 without access_key" in caplog.text

@@ -45,7 +45,15 @@ def install_access(app: FastAPI, state: BackendState) -> dict[str, Any]:
     as the app's own, so that a reverse proxy may serve it under a path."""
     config = state.config
     key = config.server.access_key
+    if key is None and not _is_loopback(config.server.host):
+        log.warning(
+            "[server] binds %s without access_key: anyone who can reach port %d can use"
+            " this tangram; set [server] access_key (or $TANGRAM_ACCESS_KEY)",
+            config.server.host,
+            config.server.port,
+        )
     if key is not None:
+        log.info("access control on: every request needs a session or the access key")
         app.add_middleware(
             AccessGate,
             key=key,
@@ -66,6 +74,10 @@ def install_access(app: FastAPI, state: BackendState) -> dict[str, Any]:
     app.add_route(TOKEN_PATH, channel_token, methods=["POST"], include_in_schema=False)
     extras["channel"] = {"token_url": TOKEN_PATH.lstrip("/")}
     return extras
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _gateway_url(config: TangramConfig) -> str:
@@ -225,10 +237,11 @@ def _too_many(wait: float) -> Response:
 
 
 def _safe_target(target: str) -> str:
-    """Only paths on this server (no ``//host`` or ``/\\host``: no open redirect)."""
-    if not target.startswith("/") or target.startswith(("//", "/\\")) or "\n" in target:
+    """Only paths on this server: no ``//host`` or ``/\\host``, and no control characters
+    (browsers drop tabs and newlines, so ``/<TAB>/host`` would become ``//host``)."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
         return "/"
-    return target
+    return "/" if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target) else target
 
 
 def _login_page(root: str, target: str, message: str, status: int) -> HTMLResponse:
