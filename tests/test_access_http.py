@@ -130,7 +130,10 @@ def test_wrong_key_is_refused_and_right_key_opens_everything(served: TangramProc
         for attribute in ("HttpOnly", "SameSite=strict", "Path=/", "Max-Age=604800"):
             assert attribute in cookie
         for path in PROTECTED[:-1]:
-            assert client.get(path).status_code == 200, path
+            reply = client.get(path)
+            assert reply.status_code == 200, path
+            # No shared cache (proxy, CDN) may hand it to someone without a session.
+            assert reply.headers["cache-control"] == "private", path
         assert client.get("/no-such-page").status_code == 404
         assert client.get("/example/").json() == {"data": "This is an example plugin response"}
         manifest = client.get("/manifest.json").json()

@@ -17,9 +17,10 @@ from urllib.parse import parse_qs
 
 import httpx
 from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access import LoginThrottle, SessionSigner, bearer_key, keys_match
 from .channel.http import KEY_HEADER, MAX_BODY_BYTES
@@ -154,7 +155,7 @@ class AccessGate:
         else:
             response = self._check(conn, path, method, root)
         if response is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _private(send))
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "log in first"})
         else:
@@ -168,10 +169,7 @@ class AccessGate:
         client = conn.client.host if conn.client else "?"
         given = bearer_key(conn.headers.get("authorization"))
         if given is not None:
-            refused = self._try_key(client, given)
-            if refused is None:
-                return None
-            return refused
+            return self._try_key(client, given)
         wants_page = method in ("GET", "HEAD") and "text/html" in conn.headers.get("accept", "")
         if wants_page:
             target = path + (f"?{conn.url.query}" if conn.url.query else "")
@@ -225,6 +223,20 @@ class AccessGate:
             samesite="strict",
         )
         return response
+
+
+def _private(send: Send) -> Send:
+    """Mark what passed the gate ``Cache-Control: private`` (unless the route chose):
+    a shared cache (a proxy, a CDN) must not hand it to someone without a session."""
+
+    async def send_private(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            if "cache-control" not in headers:
+                headers["Cache-Control"] = "private"
+        await send(message)
+
+    return send_private
 
 
 def _too_many(wait: float) -> Response:
