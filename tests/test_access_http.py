@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 import tangram
 from tangram.config import ACCESS_KEY_ENV, parse_config
 from tangram.server import create_app
-from tangram.testing import TangramProcess, start_redis, start_tangram
+from tangram.testing import TangramProcess, free_port, start_redis, start_tangram
 
 KEY = "a shared key for the whole team"
 API_KEY = "backend-only-token-api-key"
@@ -290,7 +290,9 @@ def check_open(served: TangramProcess) -> None:
     assert httpx.post(f"{served.channel_url}/token", json={"channel": "x"}).status_code == 200
 
 
-def in_process_app(tmp_path: Path, server: dict[str, Any] | None = None) -> Any:
+def in_process_app(
+    tmp_path: Path, server: dict[str, Any] | None = None, channel: dict[str, Any] | None = None
+) -> Any:
     """The real app (create_app) with a plugin that has a WebSocket route, in process."""
     router = APIRouter()
 
@@ -301,7 +303,10 @@ def in_process_app(tmp_path: Path, server: dict[str, Any] | None = None) -> Any:
 
     plugin = tangram.Plugin(routers=[router])
     plugin.name = "ws_plugin"
-    raw = {"server": server if server is not None else {"access_key": KEY}}
+    raw = {
+        "server": server if server is not None else {"access_key": KEY},
+        "channel": channel or {},
+    }
     config = parse_config(raw, source=tmp_path / "tangram.toml")
     state = tangram.BackendState(
         redis_client=aioredis.Redis(),  # never used by these routes
@@ -365,3 +370,30 @@ def test_public_address_without_key_warns(tmp_path: Path, caplog: pytest.LogCapt
         assert "without access_key" not in caplog.text
         in_process_app(tmp_path, {"host": "0.0.0.0"})
     assert "[server] binds 0.0.0.0 without access_key" in caplog.text
+
+
+async def test_gateway_trouble_is_502_not_a_lost_session(
+    tmp_path: Path, served: TangramProcess
+) -> None:
+    """A 401 from /channel/token tells the web app to log in again: it must mean that."""
+    auth = {"Authorization": f"Bearer {KEY}"}
+    body = {"channel": "system"}
+    # The gateway refuses the server's key (here: a real gateway with another key).
+    wrong_key = {"port": served.channel_port, "token_api_key": "not the gateway's key"}
+    # No gateway listening at all.
+    nobody = {"port": free_port()}
+    for channel, reason in ((wrong_key, "X-Tangram-Token-Key"), (nobody, "did not answer")):
+        transport = httpx.ASGITransport(in_process_app(tmp_path, channel=channel))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            reply = await client.post("/channel/token", json=body, headers=auth)
+        assert reply.status_code == 502, (channel, reply.text)
+        assert reason in reply.json()["error"]
+    # The gateway's own refusals of the request reach the page unchanged.
+    transport = httpx.ASGITransport(
+        in_process_app(tmp_path, channel={"port": served.channel_port, "token_api_key": API_KEY})
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        bad = await client.post("/channel/token", content=b"[1]", headers=auth)
+        assert bad.status_code == 400 and "JSON object" in bad.json()["error"]
+        ok = await client.post("/channel/token", json=body, headers=auth)
+        assert ok.status_code == 200

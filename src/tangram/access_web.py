@@ -110,9 +110,10 @@ async def _forward_token(
             502,
             headers={"Retry-After": "1"},
         )
-    # The gateway refusing our own keys is a server problem, not the page's: a 401 would
-    # tell the web app its session ended.
-    status = 502 if reply.status_code in (401, 403) else reply.status_code
+    # The gateway refusing our own key is a server problem, not the page's: a 401 would
+    # tell the web app its session ended. Other answers (a 403 for an id that is not the
+    # caller's, a 422 for a bad topic) are the page's to see.
+    status = 502 if reply.status_code == 401 else reply.status_code
     extra = {"Retry-After": reply.headers["retry-after"]} if "retry-after" in reply.headers else {}
     return Response(reply.content, status, headers=extra, media_type="application/json")
 
