@@ -85,7 +85,7 @@ class ServerConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=2346, ge=0, le=65535)
-    #: Shared key protecting the page, the API and the channel's /token (README, "Shared
+    #: Shared key protecting the page, the API and join tokens (README, "Shared
     #: deployments"); unset: open. ``$TANGRAM_ACCESS_KEY`` takes precedence (load_config).
     access_key: str | None = Field(default=None, min_length=MIN_ACCESS_KEY_LENGTH, repr=False)
     #: Lifetime of the session cookie set by the login page.
