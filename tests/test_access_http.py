@@ -102,6 +102,7 @@ def test_without_session_every_route_is_refused(served: TangramProcess) -> None:
             assert page.headers["content-type"].startswith("text/html")
             assert '<form method="post" action="/login"' in page.text, path
             assert page.headers["cache-control"] == "no-store"
+            assert page.headers["www-authenticate"] == 'Bearer realm="tangram"'
         assert client.post("/channel/token", json={"channel": "system"}).status_code == 401
         assert client.post("/example/").status_code == 401
 

@@ -36,6 +36,8 @@ LOGOUT_PATH = "/logout"
 TOKEN_PATH = "/channel/token"
 #: The login form's body is tiny; anything larger is refused unread.
 MAX_LOGIN_BYTES = 4096
+#: Every 401 names the scheme that works (RFC 9110); browsers show no dialog for Bearer.
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tangram"'}
 
 
 def install_access(app: FastAPI, state: BackendState) -> dict[str, Any]:
@@ -179,7 +181,7 @@ class AccessGate:
             {"detail": "log in first: this tangram needs a session cookie (POST /login) or"
              " the header Authorization: Bearer <access key>"},
             401,
-            headers={"WWW-Authenticate": 'Bearer realm="tangram"'},
+            headers=_CHALLENGE,
         )  # fmt: skip
 
     def _try_key(self, client: str, given: str) -> Response | None:
@@ -192,7 +194,7 @@ class AccessGate:
             return None
         self.throttle.failed(client, now)
         log.warning("access: wrong key from %s", client)
-        return JSONResponse({"detail": "wrong access key"}, 401)
+        return JSONResponse({"detail": "wrong access key"}, 401, headers=_CHALLENGE)
 
     async def _login(self, conn: HTTPConnection, receive: Receive, root: str) -> Response:
         body = bytearray()
@@ -266,6 +268,7 @@ def _login_page(root: str, target: str, message: str, status: int) -> HTMLRespon
             note=note,
         ),
         status,
+        headers=_CHALLENGE if status == 401 else None,
     )
 
 
