@@ -21,6 +21,8 @@ from fastapi import APIRouter, WebSocket
 from websockets.sync.client import connect
 
 import tangram
+from tangram.access_web import MAX_LOGIN_BYTES
+from tangram.channel.http import MAX_BODY_BYTES
 from tangram.config import ACCESS_KEY_ENV, parse_config
 from tangram.server import create_app
 from tangram.testing import TangramProcess, free_port, start_redis, start_tangram
@@ -195,9 +197,11 @@ def test_login_refuses_open_redirects_and_large_forms(served: TangramProcess) ->
             f"{served.url}/login", data={"key": KEY, "next": target}, headers=as_client("10.0.0.3")
         )
         assert reply.status_code == 303 and reply.headers["location"] == "/", target
-    big = httpx.post(
-        f"{served.url}/login", data={"key": KEY, "pad": "x" * 5000}, headers=as_client("10.0.0.3")
-    )
+    form = {"content-type": "application/x-www-form-urlencoded", **as_client("10.0.0.3")}
+    key = f"key={KEY.replace(' ', '+')}&pad="
+    fits = key + "x" * (MAX_LOGIN_BYTES - len(key))
+    assert httpx.post(f"{served.url}/login", content=fits, headers=form).status_code == 303
+    big = httpx.post(f"{served.url}/login", content=fits + "x", headers=form)
     assert big.status_code == 413 and "set-cookie" not in big.headers
 
 
@@ -211,6 +215,13 @@ def test_channel_token_needs_a_session_and_its_token_joins(served: TangramProces
         # The gateway's own errors come through unchanged.
         bad = client.post("/channel/token", json={"channel": "a*b"})
         assert bad.status_code == 422 and "not a valid topic" in bad.json()["error"]
+        # Bodies are bounded as at the gateway: 64 KiB is forwarded, one byte more is not.
+        padded = json.dumps({"channel": "system", "pad": ""}).encode()
+        fits = padded[:-2] + b"x" * (MAX_BODY_BYTES - len(padded)) + padded[-2:]
+        assert len(fits) == MAX_BODY_BYTES
+        assert client.post("/channel/token", content=fits).status_code == 200
+        over = client.post("/channel/token", content=fits[:-2] + b'x"}')
+        assert over.status_code == 413
     assert join(served.channel_url, "system", token) == {"status": "ok", "response": {}}
 
 

@@ -2,9 +2,9 @@
 
 :class:`AccessGate` is an ASGI middleware in front of every route: page, assets,
 ``/manifest.json``, plugin routers, ``/docs``, plugin WebSockets. It answers
-``GET/POST /login`` and ``POST /logout`` itself. ``/channel/token`` lets the web app get
-join tokens through this server (same origin, so the session cookie is enough) when the
-gateway's ``/token`` needs ``token_api_key``, which the browser must not hold.
+``GET/POST /login`` and ``POST /logout`` itself. It also mounts
+:mod:`tangram.token_route` when the gateway's ``/token`` needs a key the browser must
+not hold.
 """
 
 from __future__ import annotations
@@ -15,25 +15,22 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-import httpx
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access import LoginThrottle, SessionSigner, bearer_key, keys_match
-from .channel.http import KEY_HEADER, MAX_BODY_BYTES
-from .config import TangramConfig
 from .state import BackendState
+from .token_route import install_token_route
 
-__all__ = ["LOGIN_PATH", "LOGOUT_PATH", "TOKEN_PATH", "AccessGate", "install_access"]
+__all__ = ["LOGIN_PATH", "LOGOUT_PATH", "AccessGate", "install_access"]
 
 log = logging.getLogger(__name__)
 
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"
-TOKEN_PATH = "/channel/token"
 #: The login form's body is tiny; anything larger is refused unread.
 MAX_LOGIN_BYTES = 4096
 #: Every 401 names the scheme that works (RFC 9110); browsers show no dialog for Bearer.
@@ -68,56 +65,13 @@ def install_access(app: FastAPI, state: BackendState) -> dict[str, Any]:
         "channel": {},
         "access": {"logout": LOGOUT_PATH.lstrip("/")} if key is not None else None,
     }
-    if not config.channel.enabled or (key is None and config.channel.token_api_key is None):
-        return extras
-
-    async def channel_token(request: Request) -> Response:
-        return await _forward_token(request, state.http_client, config)
-
-    app.add_route(TOKEN_PATH, channel_token, methods=["POST"], include_in_schema=False)
-    extras["channel"] = {"token_url": TOKEN_PATH.lstrip("/")}
+    if config.channel.enabled and (key is not None or config.channel.token_api_key is not None):
+        extras["channel"] = install_token_route(app, state)
     return extras
 
 
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def _gateway_url(config: TangramConfig) -> str:
-    """The gateway's own address (not ``public_url``: this request stays on this host)."""
-    host = config.channel.host
-    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{config.channel.port}/token"
-
-
-async def _forward_token(
-    request: Request, client: httpx.AsyncClient, config: TangramConfig
-) -> Response:
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": f"body over {MAX_BODY_BYTES} bytes"}, 413)
-    headers = {"content-type": "application/json"}
-    if config.channel.token_api_key is not None:
-        headers[KEY_HEADER] = config.channel.token_api_key
-    url = _gateway_url(config)
-    try:
-        reply = await client.post(url, content=bytes(body), headers=headers, timeout=5.0)
-    except httpx.HTTPError as exc:
-        return JSONResponse(
-            {"error": f"the channel gateway at {url} did not answer ({exc!r}); retry shortly"},
-            502,
-            headers={"Retry-After": "1"},
-        )
-    # The gateway refusing our own key is a server problem, not the page's: a 401 would
-    # tell the web app its session ended. Other answers (a 403 for an id that is not the
-    # caller's, a 422 for a bad topic) are the page's to see.
-    status = 502 if reply.status_code == 401 else reply.status_code
-    extra = {"Retry-After": reply.headers["retry-after"]} if "retry-after" in reply.headers else {}
-    return Response(reply.content, status, headers=extra, media_type="application/json")
 
 
 class AccessGate:
