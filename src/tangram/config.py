@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from .errors import ConfigError
+from .redis_url import RedisUrlError, parse_redis_url, redact_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,11 +69,10 @@ class CoreConfig(_Section):
     def _url(cls, value: str | None) -> str | None:
         if value is None or value == "embedded":
             return value
-        if not value.startswith(("redis://", "rediss://", "unix://", "valkey://")):
-            raise ValueError(
-                "expected a URL such as 'redis://127.0.0.1:6379/0' or 'unix:///path/redis.sock',"
-                " or the word 'embedded'"
-            )
+        try:
+            parse_redis_url(value)
+        except RedisUrlError as exc:
+            raise ValueError(f"{exc.reason}, or the word 'embedded'") from None
         return value
 
 
@@ -247,7 +247,7 @@ def _describe(exc: ValidationError, prefix: str = "") -> str:
             problems.append(f"{loc}: required key is missing; add it")
             continue
         msg = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{loc} = {err.get('input')!r}: {msg}")
+        problems.append(redact_url(f"{loc} = {err.get('input')!r}: {msg}"))
     return "; ".join(problems)
 
 

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from typing import Protocol
 
-from .resp import PubSubClient
+from ..resp import PubSubClient
 from .wire import FrameError, encode_broadcast
 
 __all__ = ["PERMANENT", "Hub", "Member", "pattern_for"]

@@ -20,12 +20,12 @@ from typing import Any
 
 from ..config import ChannelConfig, TangramConfig
 from ..errors import ChannelError
+from ..resp import CommandClient, RedisDown
 from .connection import CLOSE_IDLE, CLOSE_SHUTDOWN, Connection
 from .http import OriginPolicy
 from .hub import Hub
 from .phoenix import Join, Membership, TokensUnavailable
 from .presence import Presence
-from .resp import CommandClient, RedisDown
 from .tokens import SECRET_KEY, TokenIssuer, resolve_secret, weak_secret
 from .wire import encode_message
 
@@ -142,7 +142,7 @@ class Gateway:
             log.warning(
                 "channel gateway: cannot reach Redis at %s yet; serving anyway and retrying"
                 " (tokens and joins wait for it); check [core] redis_url",
-                self.redis_url,
+                self.commands.where,
             )
 
     def check_token(self, token: str | None, topic: str) -> str | None:
