@@ -223,10 +223,13 @@ class Connection(asyncio.Protocol):
             if isinstance(action, Send):
                 self.send_text(action.text)
             elif isinstance(action, Publish):
-                published = gw.commands.send("PUBLISH", action.channel, action.payload)
-                answer = action.ok() if published else action.unavailable()
-                if answer is not None:
-                    self.send_text(answer)
+                # Acknowledged once Redis answered the PUBLISH (still pipelined).
+                if action.ref is None:
+                    gw.commands.send("PUBLISH", action.channel, action.payload)
+                elif not gw.commands.call_then(
+                    self._published, action, "PUBLISH", action.channel, action.payload
+                ):
+                    self._published(action, None)
             elif isinstance(action, Leave):
                 gw.leave(self, action.membership, action.reason)
             elif isinstance(action, Join):
@@ -234,6 +237,12 @@ class Connection(asyncio.Protocol):
                 gw.spawn(self._join(action))
             elif isinstance(action, Close):
                 self.close(action.code, action.reason)
+
+    def _published(self, action: Publish, reply: object) -> None:
+        # PUBLISH answers with a count; an error reply or a lost link took nothing.
+        answer = action.ok() if type(reply) is int else action.unavailable()
+        if answer is not None:
+            self.send_text(answer)
 
     async def _join(self, action: Join) -> None:
         try:
