@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import TangramError
@@ -93,26 +93,6 @@ class RedisAddress:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         return context
-
-    def redis_py_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``redis.Redis``/``redis.asyncio.Redis``."""
-        options: dict[str, Any] = {
-            "db": self.db,
-            "username": self.username,
-            "password": self.password,
-        }
-        if self.path is not None:
-            options["unix_socket_path"] = self.path
-            return options
-        options.update(host=self.host, port=self.port)
-        if self.tls:
-            options.update(
-                ssl=True,
-                ssl_ca_certs=self.ssl_ca_certs,
-                ssl_cert_reqs="required" if self.verify else "none",
-                ssl_check_hostname=self.verify,
-            )
-        return options
 
 
 def parse_redis_url(url: str) -> RedisAddress:
