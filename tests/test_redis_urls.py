@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,11 +233,13 @@ async def test_a_wrong_password_is_retried_and_logged_without_it(
     assert "not-" not in caplog.text
 
 
-async def test_gateway_on_a_unix_socket(endpoints: Endpoints) -> None:
-    """The gateway once sent ``SELECT <socket path>`` for unix:// URLs."""
+@pytest.mark.parametrize("scheme", ["unix", "rediss", "valkeys"])
+async def test_gateway_on_a_unix_socket_and_tls(endpoints: Endpoints, scheme: str) -> None:
+    """The gateway once sent ``SELECT <socket path>`` for unix:// URLs and spoke
+    plain TCP to rediss:// ones."""
     config = TangramConfig()
     config.channel.port = 0
-    gateway = Gateway(config, _urls(endpoints)["unix"])
+    gateway = Gateway(config, _urls(endpoints)[scheme])
     await gateway.start()
     try:
         secret = await gateway.commands.execute("GET", "tangram:channel:jwt_secret")
@@ -276,3 +279,15 @@ def test_serve_runs_on_a_valkey_url(
     assert served.stop() == 0
     log = served.log()
     assert "Traceback" not in log and f"Redis {url}" in log
+
+
+def test_gateway_process_reports_a_bad_url_in_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tangram.channel", "--redis-url", "memcached://:hunter2@h"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: Redis URL 'memcached://:***@h': scheme")
+    assert "hunter2" not in result.stderr
