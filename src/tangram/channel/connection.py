@@ -12,18 +12,19 @@ import asyncio
 import collections
 import logging
 import time
-from collections import deque
 from collections.abc import Coroutine
 from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
-from websockets.frames import Frame, Opcode
+from websockets.frames import Frame
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from ..config import ChannelConfig
+from .backlog import Backlog
+from .fragments import Assembler, FragmentError, Message
 from .handshake import HttpPhase, Upgrade
 from .http import HttpResponse, OriginPolicy
 from .phoenix import Action, Close, Join, Leave, Membership, Publish, Send, Session
@@ -40,8 +41,8 @@ CLOSE_IDLE = 4009
 CLOSE_VERSION = 1008
 CLOSE_SHUTDOWN = 1001
 CLOSE_INTERNAL = 1011
-#: Frames a socket may send while one of its joins waits for Redis.
-MAX_BACKLOG = 1000
+#: Bytes a socket may send while one of its joins waits for Redis, in max_frame_bytes.
+BACKLOG_FRAMES = 4
 #: After our close frame, how long the peer has to complete the close handshake.
 CLOSE_GRACE_SECS = 5.0
 
@@ -85,10 +86,9 @@ class Connection(asyncio.Protocol):
         self._drained_mark = 0
         self.closing = False
         self._outbox: list[bytes] = []
-        self._busy = False  # a join is waiting on Redis: hold later frames back
-        self._backlog: deque[tuple[bool, bytes]] = deque()
-        self._fragments: list[bytes] = []
-        self._fragment_text = False
+        max_frame = gateway.config.max_frame_bytes
+        self._assembler = Assembler(max_frame)
+        self._backlog = Backlog(BACKLOG_FRAMES * max_frame)
         self._abort_timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -156,7 +156,7 @@ class Connection(asyncio.Protocol):
             transport.close()
             return
         self.http = None
-        self.ws = ServerProtocol(state=State.OPEN, max_size=self.gw.config.max_frame_bytes)
+        self.ws = ServerProtocol(state=State.OPEN, max_size=self._assembler.max_bytes)
         query = parse_qs(url.query)
         user_token = query.get("userToken", [None])[0]
         vsn = query.get("vsn", ["2.0.0"])[0]
@@ -174,20 +174,17 @@ class Connection(asyncio.Protocol):
         ws = self.ws
         assert ws is not None
         ws.receive_data(data)
+        assembler = self._assembler
         for frame in ws.events_received():
             if not isinstance(frame, Frame):
                 continue
-            opcode, payload = frame.opcode, bytes(frame.data)
-            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
-                if frame.fin:
-                    self._message(opcode is Opcode.TEXT, payload)
-                else:
-                    self._fragments, self._fragment_text = [payload], opcode is Opcode.TEXT
-            elif opcode is Opcode.CONT:
-                self._fragments.append(payload)
-                if frame.fin:
-                    data, self._fragments = b"".join(self._fragments), []
-                    self._message(self._fragment_text, data)
+            try:
+                message = assembler.feed(frame)
+            except FragmentError as exc:
+                self.close(exc.code, exc.reason)
+                break
+            if message is not None:
+                self._message(message)
         self._pump()
 
     def _pump(self) -> None:
@@ -212,26 +209,24 @@ class Connection(asyncio.Protocol):
                 self._end_session(reason)
             self._arm_abort()
 
-    def _message(self, is_text: bool, data: bytes) -> None:
+    def _message(self, message: Message) -> None:
         if self.closing:
             return
-        if self._busy:
-            if len(self._backlog) >= MAX_BACKLOG:
+        if self._backlog.waiting:
+            if not self._backlog.hold(message):
                 self.close(CLOSE_VERSION, "too many frames while a join waits for Redis")
-                return
-            self._backlog.append((is_text, data))
             return
         session = self.session
         assert session is not None
-        if is_text:
+        if message.text:
             try:
-                text = data.decode("utf-8")
+                text = message.data.decode("utf-8")
             except UnicodeDecodeError:
                 self.close(1007, "text frame is not valid UTF-8")
                 return
             self._run(session.receive_text(text))
         else:
-            self._run(session.receive_binary(data))
+            self._run(session.receive_binary(message.data))
 
     def _run(self, actions: list[Action]) -> None:
         gw = self.gw
@@ -246,7 +241,7 @@ class Connection(asyncio.Protocol):
             elif isinstance(action, Leave):
                 gw.leave(self, action.membership, action.reason)
             elif isinstance(action, Join):
-                self._busy = True
+                self._backlog.waiting = True
                 gw.spawn(self._join(action))
             elif isinstance(action, Close):
                 self.close(action.code, action.reason)
@@ -255,10 +250,10 @@ class Connection(asyncio.Protocol):
         try:
             await self.gw.join(self, action)
         finally:
-            self._busy = False
-        while self._backlog and not self._busy and not self.closing:
-            is_text, data = self._backlog.popleft()
-            self._message(is_text, data)
+            self._backlog.waiting = False
+        backlog = self._backlog
+        while not self.closing and (message := backlog.next()) is not None:
+            self._message(message)
         self._pump()
 
     # -- output -----------------------------------------------------------------------
@@ -328,6 +323,7 @@ class Connection(asyncio.Protocol):
         self.closing = True
         self._outbox.clear()
         self._backlog.clear()
+        self._assembler.clear()
         self._end_session(leave_reason)
         if self.ws is not None and self.ws.state is State.OPEN:
             self.ws.send_close(code, reason[:120])
