@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import tracemalloc
 
 import redis.asyncio as aioredis
+from websockets.asyncio.client import connect
 
 from tangram.channel.server import Gateway
 
-from .conftest import client_frame, http_base, mint, raw_websocket, until
+from .conftest import Phx, client_frame, http_base, mint, raw_websocket, until, ws_url
 
 BASE_PATTERNS = {b"to:system:*", b"to:admin:*"}
 
@@ -36,3 +39,35 @@ async def test_join_then_reset_releases_the_pattern(
         return bool(await redis_client.execute_command("PUBSUB", "NUMPAT") == baseline)
 
     await until(numpat_back, f"PUBSUB NUMPAT back to {baseline}")
+
+
+async def test_long_topics_pin_no_memory(gateway: Gateway) -> None:
+    """Finding 2: nothing keeps client-chosen topics once the socket is gone (the topic
+    check used to be cached on them), and over-long topics are refused first thing."""
+    star = await mint(http_base(gateway), "*")
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        async with connect(ws_url(gateway), compression=None) as ws:
+            phx = Phx(ws)
+            for i in range(20):
+                topic = f"{i}:" + "x" * 300_000
+                reply = await phx.join(topic, star)
+                assert reply[4]["response"] == {"reason": "invalid topic: longer than 255 bytes"}
+                await phx.send(["1", "2", topic, "move", {}])
+                reply = await phx.expect("phx_reply", topic)
+                assert reply[4]["response"] == {"reason": "invalid topic: longer than 255 bytes"}
+        await until(lambda: not gateway.connections, "the socket gone")
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, f"{kept} bytes kept after 20 joins of 300 kB topics"
+
+
+async def test_topic_just_over_255_bytes_is_refused(gateway: Gateway, client: Phx) -> None:
+    star = await mint(http_base(gateway), "*")
+    assert (await client.join("é" * 127 + "x", star))[4] == {"status": "ok", "response": {}}
+    reply = await client.join("é" * 128, star)  # 256 bytes, 128 characters
+    assert reply[4]["response"] == {"reason": "invalid topic: longer than 255 bytes"}

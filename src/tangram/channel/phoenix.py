@@ -16,11 +16,13 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from .wire import (
+    MAX_NAME_BYTES,
     BinaryPush,
     FrameError,
     decode_binary_push,
     decode_text_frame,
     encode_message,
+    name_too_long,
     topic_problem,
 )
 
@@ -154,6 +156,10 @@ class Session:
             frame = decode_text_frame(text)
         except FrameError as exc:
             return self._malformed(exc)
+        if name_too_long(frame.topic):
+            # First thing: an over-long topic is never looked up, validated or kept.
+            msg = f"invalid topic: longer than {MAX_NAME_BYTES} bytes"
+            return [Send(reply(frame.join_ref, frame.ref, frame.topic, "error", reason=msg))]
         if frame.topic == "phoenix":
             if frame.event == "heartbeat":
                 return [Send(reply(None, frame.ref, "phoenix", "ok"))]
@@ -171,6 +177,7 @@ class Session:
             push: BinaryPush = decode_binary_push(data)
         except FrameError as exc:
             return [Close(CLOSE_MALFORMED, f"malformed binary frame: {exc}")]
+        # Binary header names are at most 255 bytes by construction (one length byte).
         return self._push(push.join_ref, push.ref, push.topic, push.event, push.payload)
 
     def close(self, reason: str) -> list[Action]:

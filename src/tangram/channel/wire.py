@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass
-from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -27,6 +26,7 @@ __all__ = [
     "encode_binary_push",
     "encode_broadcast",
     "encode_message",
+    "name_too_long",
     "topic_problem",
     "ws_frame",
 ]
@@ -80,22 +80,30 @@ class BinaryPush:
     payload: bytes
 
 
-@lru_cache(maxsize=4096)
+def name_too_long(name: str) -> bool:
+    """True when ``name`` is over :data:`MAX_NAME_BYTES` UTF-8 bytes (checked first,
+    in constant time for long names: a character is at least one byte)."""
+    if len(name) > MAX_NAME_BYTES:
+        return True
+    return not name.isascii() and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
+
+
 def topic_problem(topic: str) -> str | None:
     """Why ``topic`` is not acceptable as a topic (or event) name, or None if it is.
 
     Glob metacharacters are refused because topics become Redis ``PSUBSCRIBE``
-    patterns: joining ``*`` must never mean "everything"."""
+    patterns: joining ``*`` must never mean "everything". Deliberately not cached:
+    the argument is client input, and a cache would keep it alive."""
     if not topic:
         return "empty name"
-    if len(topic.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+    if name_too_long(topic):
         return f"longer than {MAX_NAME_BYTES} bytes"
     if not topic.isprintable():
         return "contains non-printable characters"
+    if GLOB_CHARS.isdisjoint(topic):
+        return None
     bad = GLOB_CHARS.intersection(topic)
-    if bad:
-        return f"contains Redis glob metacharacters {''.join(sorted(bad))!r}"
-    return None
+    return f"contains Redis glob metacharacters {''.join(sorted(bad))!r}"
 
 
 def _skip_ws(text: str, pos: int) -> int:
@@ -126,6 +134,8 @@ def decode_text_frame(text: str) -> TextFrame:
         )
     if not isinstance(event, str):
         raise FrameError("event must be a string", join_ref=join_ref, ref=ref, topic=topic)
+    if name_too_long(topic):
+        return TextFrame(join_ref, ref, topic, event, None, "")  # refused by the session
     # phoenix.js sends compact JSON: then the payload starts right after this prefix.
     prefix = "[" + ",".join(map(_json_text, (join_ref, ref, topic, event))) + ","
     if text.startswith(prefix) and text.endswith("]"):
