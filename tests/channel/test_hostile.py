@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
+import logging
 import tracemalloc
 
+import pytest
 import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 from tangram.channel.server import Gateway
 
-from .conftest import Phx, client_frame, http_base, mint, raw_websocket, until, ws_url
+from .conftest import Phx, Watcher, client_frame, http_base, mint, raw_websocket, until, ws_url
 
 BASE_PATTERNS = {b"to:system:*", b"to:admin:*"}
 
@@ -71,3 +74,54 @@ async def test_topic_just_over_255_bytes_is_refused(gateway: Gateway, client: Ph
     assert (await client.join("é" * 127 + "x", star))[4] == {"status": "ok", "response": {}}
     reply = await client.join("é" * 128, star)  # 256 bytes, 128 characters
     assert reply[4]["response"] == {"reason": "invalid topic: longer than 255 bytes"}
+
+
+UNECHOABLE = [
+    '["1","\\ud800","t","phx_leave",{}]',  # the leave that used to leave a ghost
+    '["\\ud800","5","t","phx_leave",{}]',
+    '["1","\\ud800","t","phx_join",{"token":"%s"}]',  # a rejoin
+    '["1","5","\\udc00","phx_join",{}]',
+    '["1","5","t","\\ud800x",{}]',
+    '["1","5","t","move",{}, "\\ud800"]',
+]
+
+
+@pytest.mark.parametrize("text", UNECHOABLE)
+async def test_unechoable_names_close_1007_and_leave_no_ghost(
+    gateway: Gateway,
+    redis_client: aioredis.Redis,
+    watcher: Watcher,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+) -> None:
+    """Finding 3: a ref, join_ref, topic or event that cannot be echoed (a lone
+    surrogate) closes 1007 before any state changes; the socket's membership then
+    ends like any disconnect: presence clean, pattern released, leave published."""
+    token = await mint(http_base(gateway), "t", "ghost")
+    baseline = await redis_client.execute_command("PUBSUB", "NUMPAT")
+    async with connect(ws_url(gateway), compression=None) as ws:
+        phx = Phx(ws)
+        assert (await phx.join("t", token))[4]["status"] == "ok"
+        await phx.expect("presence_state")
+        assert await redis_client.hlen("tangram:presence:t") == 1
+        await ws.send(text.replace("%s", token))
+        await asyncio.wait_for(ws.wait_closed(), 5)
+    assert ws.close_code == 1007
+    await watcher.collect(lambda s: any(name == "from:t:phx_leave" for name, _ in s))
+    (leave,) = watcher.on("from:t:phx_leave")
+    assert json.loads(leave) == {"id": "ghost", "topic": "t", "reason": "disconnect"}
+
+    async def clean() -> bool:
+        numpat = await redis_client.execute_command("PUBSUB", "NUMPAT")
+        return numpat == baseline and not await redis_client.hlen("tangram:presence:t")
+
+    await until(clean, "presence entry removed and to:t:* released")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_token_that_is_not_ascii_is_unauthorized(gateway: Gateway, client: Phx) -> None:
+    await client.send('["1","1","t","phx_join",{"token":"\\ud800"}]')
+    reply = await client.expect("phx_reply")
+    assert reply[4] == {"status": "error", "response": {"reason": "unauthorized"}}
+    await client.send('["1","2","t","phx_join",{"token":"é"}]')
+    assert (await client.expect("phx_reply"))[4]["response"] == {"reason": "unauthorized"}

@@ -80,6 +80,9 @@ class Connection(asyncio.Protocol):
         self.http: HttpPhase | None = None
         self.ws: ServerProtocol | None = None
         self.session: Session | None = None
+        #: Memberships that took effect (kept by the gateway's joins): whatever happens
+        #: to the session's own view, these are ended when the socket ends.
+        self.memberships: dict[str, Membership] = {}  # by phx_ref
         self.last_seen = time.monotonic()
         self.over_since: float | None = None  # when the write buffer went over the limit
         self.written = 0  # bytes handed to the transport, to measure what the peer drains
@@ -340,6 +343,9 @@ class Connection(asyncio.Protocol):
             for action in self.session.close(reason):
                 if isinstance(action, Leave):
                     self.gw.leave(self, action.membership, action.reason)
+        # Any membership whose Leave an internal error prevented: no ghost survives.
+        for m in list(self.memberships.values()):
+            self.gw.leave(self, m, reason)
 
     def _arm_abort(self) -> None:
         if self._abort_timer is None and self.transport is not None:

@@ -65,6 +65,7 @@ class Joins:
         m = action.membership
         first = self.hub.add(m.topic, conn)
         m.active = True
+        conn.memberships[m.phx_ref] = m
         conn.send_text(action.ok)
         if not m.active:
             return  # the reply itself overflowed a slow client, which was closed
@@ -109,6 +110,7 @@ class Joins:
         if not m.active:
             return
         m.active = False
+        conn.memberships.pop(m.phx_ref, None)
         empty = self.hub.remove(m.topic, conn)
         self.presence.untrack(m)
         self.events.lifecycle(m.topic, m.client_id, "phx_leave", reason)

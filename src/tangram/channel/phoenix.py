@@ -210,6 +210,9 @@ class Session:
         token = payload.get("token") if isinstance(payload, dict) else None
         if not isinstance(token, str):
             token = self._user_token
+        if token is not None and not token.isascii():
+            # A JWT is ASCII; anything else (a lone surrogate, say) is not worth decoding.
+            return [Send(reply(join_ref, ref, topic, "error", reason="unauthorized"))]
         try:
             client_id = self._check_token(token, topic)
         except TokensUnavailable as exc:
@@ -218,28 +221,29 @@ class Session:
             ]
         if client_id is None:
             return [Send(reply(join_ref, ref, topic, "error", reason="unauthorized"))]
+        # Every frame is built before any state changes, so that a failure leaves none.
+        ok = reply(join_ref, ref, topic, "ok")
+        unavailable = reply(join_ref, ref, topic, "error", reason="unavailable")
+        old = self.members.get(topic)
         actions: list[Action] = []
-        old = self.members.pop(topic, None)
         if old is not None:
             # As Phoenix does: close the old channel (phoenix.js drops this for the new
             # one, whose join_ref differs).
-            actions.append(Leave(old, "replaced"))
-            actions.append(Send(encode_message(old.join_ref, None, topic, "phx_close", b"{}")))
+            close = encode_message(old.join_ref, None, topic, "phx_close", b"{}")
+            actions += [Leave(old, "replaced"), Send(close)]
         membership = Membership(topic, join_ref, client_id, self._new_phx_ref())
         self.members[topic] = membership
-        unavailable = reply(join_ref, ref, topic, "error", reason="unavailable")
-        actions.append(Join(membership, ref, reply(join_ref, ref, topic, "ok"), unavailable))
+        actions.append(Join(membership, ref, ok, unavailable))
         return actions
 
     def _leave(self, join_ref: str | None, ref: str | None, topic: str) -> list[Action]:
-        actions: list[Action] = []
+        ok = Send(reply(join_ref, ref, topic, "ok"))  # built first: see _join
         current = self.members.get(topic)
         # A leave carrying a stale join_ref must not end the newer membership.
         if current is not None and join_ref in (None, current.join_ref):
             del self.members[topic]
-            actions.append(Leave(current, "leave"))
-        actions.append(Send(reply(join_ref, ref, topic, "ok")))
-        return actions
+            return [Leave(current, "leave"), ok]
+        return [ok]
 
     def _push(
         self, join_ref: str | None, ref: str | None, topic: str, event: str, payload: bytes

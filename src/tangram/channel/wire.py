@@ -116,11 +116,17 @@ def decode_text_frame(text: str) -> TextFrame:
     """Parse a v2 text frame, keeping the exact payload substring."""
     try:
         items = orjson.loads(text)
+        strict = True  # orjson refuses lone surrogates: every string is valid Unicode
     except orjson.JSONDecodeError:
-        items = _parse_slow(text)  # beyond orjson (huge integers), or an error to report
+        items = _parse_slow(text)  # beyond orjson (lone surrogates), or an error to report
+        strict = False
     if not isinstance(items, list) or len(items) != 5:
         raise FrameError("expected a JSON array [join_ref, ref, topic, event, payload]")
     join_ref, ref, topic, event, payload = items
+    if not strict and not all(map(_echoable, (join_ref, ref, topic, event))):
+        # Checked before anything else: a reply could not echo them, so no state may
+        # change (the frame is refused as a whole, with no topic and ref to answer).
+        raise FrameError("join_ref, ref, topic and event must be valid Unicode (lone surrogate)")
     if not isinstance(topic, str):
         raise FrameError("topic must be a string")
     safe_join = join_ref if isinstance(join_ref, str) else None
@@ -143,6 +149,18 @@ def decode_text_frame(text: str) -> TextFrame:
     else:
         raw = _payload_text(text)
     return TextFrame(join_ref, ref, topic, event, payload, raw)
+
+
+def _echoable(value: object) -> bool:
+    """False for a string that cannot be encoded back (a lone surrogate from a JSON
+    escape such as ``"\\ud800"``)."""
+    if not isinstance(value, str) or value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_text(value: str | None) -> str:
