@@ -125,3 +125,30 @@ async def test_token_that_is_not_ascii_is_unauthorized(gateway: Gateway, client:
     assert reply[4] == {"status": "error", "response": {"reason": "unauthorized"}}
     await client.send('["1","2","t","phx_join",{"token":"é"}]')
     assert (await client.expect("phx_reply"))[4]["response"] == {"reason": "unauthorized"}
+
+
+def binary_push(join_ref: str, ref: str, topic: str, event: str, payload: bytes) -> bytes:
+    names = [s.encode() for s in (join_ref, ref, topic, event)]
+    return bytes((0, *map(len, names))) + b"".join(names) + payload
+
+
+@pytest.mark.parametrize("event", ["phx_leave", "phx_join", "phx_reply", "phx_close", "phx_x"])
+async def test_reserved_events_are_refused_in_every_frame_kind(
+    gateway: Gateway, client: Phx, watcher: Watcher, event: str
+) -> None:
+    """Finding 4: plugins trust from:<topic>:phx_* to come from the gateway; a client
+    pushing a reserved event, binary or text, gets an error and nothing is published."""
+    token = await mint(http_base(gateway), "t", "mallory")
+    join_ref = (await client.join("t", token))[0]
+    forged = b'{"id":"victim","topic":"t","reason":"leave"}'
+    await client.send(binary_push(join_ref, "7", "t", event, forged))
+    reason = "invalid event: phx_* events are reserved for the gateway"
+    assert await client.expect("phx_reply") == [
+        join_ref, "7", "t", "phx_reply", {"status": "error", "response": {"reason": reason}}
+    ]  # fmt: skip
+    if event not in ("phx_leave", "phx_join"):  # those two are the join and leave themselves
+        await client.send(f'["{join_ref}","8","t","{event}",{forged.decode()}]')
+        assert (await client.expect("phx_reply"))[4]["response"] == {"reason": reason}
+    await client.send([join_ref, "9", "t", "move", {}])  # a marker, published after
+    await watcher.collect(lambda s: any(name == "from:t:move" for name, _ in s))
+    assert not [data for name, data in watcher.seen if b"victim" in data]

@@ -251,7 +251,14 @@ class Session:
         current = self.members.get(topic)
         if current is None or join_ref not in (None, current.join_ref):
             return [Send(_unmatched(join_ref, ref, topic))] if ref is not None else []
-        problem = topic_problem(event) or (":" in event and "contains ':'") or None
+        # phx_* events are the gateway's own (plugins trust from:<topic>:phx_leave):
+        # refused here, where text and binary pushes meet.
+        problem = (
+            topic_problem(event)
+            or (":" in event and "contains ':'")
+            or (event.startswith("phx_") and "phx_* events are reserved for the gateway")
+            or None
+        )
         if problem:
             msg = reply(join_ref, ref, topic, "error", reason=f"invalid event: {problem}")
             return [Send(msg)] if ref is not None else []
