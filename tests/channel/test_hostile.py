@@ -8,11 +8,13 @@ import json
 import logging
 import tracemalloc
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 from tangram.channel.server import Gateway
+from tangram.channel.strict_json import MAX_JSON_DEPTH
 
 from .conftest import Phx, Watcher, client_frame, http_base, mint, raw_websocket, until, ws_url
 
@@ -152,3 +154,57 @@ async def test_reserved_events_are_refused_in_every_frame_kind(
     await client.send([join_ref, "9", "t", "move", {}])  # a marker, published after
     await watcher.collect(lambda s: any(name == "from:t:move" for name, _ in s))
     assert not [data for name, data in watcher.seen if b"victim" in data]
+
+
+@pytest.mark.parametrize("depth", [1000, MAX_JSON_DEPTH + 1, 5000])
+async def test_token_body_nested_deep_is_a_4xx(gateway: Gateway, depth: int) -> None:
+    """Finding 10: a deeply nested /token body used to raise RecursionError (no answer)."""
+    body = b'{"a":' * depth + b"1" + b"}" * depth
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{http_base(gateway)}/token", content=body)
+    # 1000 levels are JSON (an object without "channel": 422); one over the bound is not.
+    assert response.status_code == (422 if depth <= MAX_JSON_DEPTH else 400)
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize("constant", ["NaN", "-Infinity", "Infinity"])
+async def test_nan_and_infinity_pushes_are_refused(
+    gateway: Gateway, client: Phx, watcher: Watcher, constant: str
+) -> None:
+    """Finding 10: NaN and Infinity are not JSON (JSON.parse refuses them): a push
+    carrying one gets an error reply and nothing is published."""
+    token = await mint(http_base(gateway), "t")
+    join_ref = (await client.join("t", token))[0]
+    await client.send(f'["{join_ref}","5","t","move",{{"x":[1,{constant}]}}]')
+    reply = await client.expect("phx_reply")
+    assert reply[:4] == [join_ref, "5", "t", "phx_reply"]
+    assert reply[4]["status"] == "error"
+    assert "NaN, Infinity and -Infinity are not JSON" in reply[4]["response"]["reason"]
+    await client.send([join_ref, "6", "t", "marker", {}])
+    await watcher.collect(lambda s: any(name == "from:t:marker" for name, _ in s))
+    assert watcher.on("from:t:move") == []
+
+
+async def test_redis_payload_depth_bound_just_over(
+    gateway: Gateway, client: Phx, redis_client: aioredis.Redis
+) -> None:
+    """Finding 10: a plugin's JSON nested MAX_JSON_DEPTH deep is delivered as JSON; one
+    level deeper it is dropped (counted, logged), never turned into a JSON string."""
+    token = await mint(http_base(gateway), "t")
+    await client.join("t", token)
+    await client.expect("presence_state")
+    deepest = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    too_deep = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
+    await redis_client.publish("to:t:deep", deepest)
+    await redis_client.publish("to:t:deep", too_deep)
+    await redis_client.publish("to:t:marker", "{}")
+    raw: list[str | bytes] = []
+    while not raw or "marker" not in str(raw[-1]):
+        frame = await client.recv_raw()
+        if "presence_diff" not in str(frame):
+            raw.append(frame)
+    assert raw == [
+        f'[null,null,"t","deep",{deepest}]',
+        '[null,null,"t","marker",{}]',
+    ]
+    assert gateway.stats["dropped_too_deep"] == 1

@@ -17,9 +17,12 @@ from typing import Any
 
 import orjson
 
+from .strict_json import JsonError, TooDeep, loads_strict
+
 __all__ = [
     "BinaryPush",
     "FrameError",
+    "PayloadTooDeep",
     "TextFrame",
     "decode_binary_push",
     "decode_text_frame",
@@ -55,6 +58,10 @@ class FrameError(ValueError):
         self.join_ref = join_ref
         self.ref = ref
         self.topic = topic
+
+
+class PayloadTooDeep(FrameError):
+    """A Redis payload nested deeper than MAX_JSON_DEPTH: dropped, not delivered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +178,49 @@ def _json_text(value: str | None) -> str:
 
 
 def _parse_slow(text: str) -> Any:
+    """What orjson refused: lone surrogates (valid JSON), or an error to report, with
+    the frame's topic and refs when they can be read, so that the client gets a reply."""
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        items = loads_strict(text)
+    except JsonError as exc:
+        header = _header_items(text)
+        if header is not None and all(map(_echoable, header)):
+            join_ref, ref, topic, _ = header
+            if (
+                isinstance(topic, str)
+                and isinstance(join_ref, (str, type(None)))
+                and isinstance(ref, (str, type(None)))
+            ):
+                raise FrameError(
+                    f"invalid JSON: {exc}", join_ref=join_ref, ref=ref, topic=topic
+                ) from None
         raise FrameError(f"invalid JSON: {exc}") from None
+    if isinstance(items, list) and len(items) == 5:
+        # strict_json replaced lone surrogates: read the four names exactly.
+        header = _header_items(text)
+        if header is not None:
+            items[:4] = header
+    return items
+
+
+def _header_items(text: str) -> list[Any] | None:
+    """The first four elements of a JSON array, read without parsing the rest."""
+    pos = _skip_ws(text, 0)
+    if not text.startswith("[", pos):
+        return None
+    pos += 1
+    items = []
+    try:
+        for _ in range(4):
+            value, end = _decoder.raw_decode(text, _skip_ws(text, pos))
+            items.append(value)
+            pos = _skip_ws(text, end)
+            if not text.startswith(",", pos):
+                return None
+            pos += 1
+    except (ValueError, RecursionError):
+        return None
+    return items
 
 
 def _payload_text(text: str) -> str:
@@ -249,23 +295,21 @@ def encode_message(
 
 
 def _is_json(payload: bytes) -> bool:
+    """Strict JSON (no NaN/Infinity, which browsers' JSON.parse rejects); FrameError
+    when nested deeper than MAX_JSON_DEPTH (neither JSON we can vouch for,
+    nor text: such a payload is dropped, not turned into a string)."""
     try:
         orjson.loads(payload)
         return True
     except orjson.JSONDecodeError:
         pass
-    # orjson refuses integers beyond 64 bits, which are still valid JSON; the standard
-    # library settles it (on UTF-8 text only: given bytes it would also try UTF-16),
-    # refusing NaN/Infinity, which browsers' JSON.parse rejects.
     try:
-        json.loads(payload.decode("utf-8"), parse_constant=_no_constants)
+        loads_strict(payload)  # the rare path: lone surrogates, errors
         return True
-    except (ValueError, RecursionError):
+    except TooDeep as exc:
+        raise PayloadTooDeep(f"payload is {exc}") from None
+    except JsonError:
         return False
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def encode_binary_push(join_ref: str, topic: str, event: str, payload: bytes) -> bytes:
@@ -281,7 +325,8 @@ def encode_broadcast(topic: str, event: str, payload: bytes) -> bytes:
     """The complete WebSocket frame that delivers a Redis message to every member.
 
     UTF-8 JSON (any value, whitespace allowed) is spliced in as is; other UTF-8 text
-    becomes a JSON string; anything else becomes a binary push frame."""
+    becomes a JSON string; anything else becomes a binary push frame. Raises
+    :class:`PayloadTooDeep` beyond MAX_JSON_DEPTH levels of nesting."""
     if _is_json(payload):
         return ws_frame(OP_TEXT, encode_message(None, None, topic, event, payload))
     try:
