@@ -27,6 +27,7 @@ from .backlog import Backlog
 from .fragments import Assembler, FragmentError, Message
 from .handshake import HttpPhase, Upgrade
 from .http import HttpResponse, OriginPolicy
+from .limits import InboundBudget, LogThrottle
 from .phoenix import Action, Close, Join, Leave, Membership, Publish, Send, Session
 from .wire import OP_TEXT, ws_frame
 
@@ -41,6 +42,8 @@ CLOSE_IDLE = 4009
 CLOSE_VERSION = 1008
 CLOSE_SHUTDOWN = 1001
 CLOSE_INTERNAL = 1011
+#: "Try again later": the worker holds [channel] max_pending_bytes of inbound data.
+CLOSE_BUSY = 1013
 #: Bytes a socket may send while one of its joins waits for Redis, in max_frame_bytes.
 BACKLOG_FRAMES = 4
 #: After our close frame, how long the peer has to complete the close handshake.
@@ -63,6 +66,10 @@ class Host(Protocol):
     def origins(self) -> OriginPolicy: ...
     @property
     def slow_grace_secs(self) -> float: ...
+    @property
+    def inbound(self) -> InboundBudget: ...
+    @property
+    def throttle(self) -> LogThrottle: ...
     def new_session(self, user_token: str | None) -> Session: ...
     def answer_http(
         self, method: str, path: str, headers: dict[str, str], body: bytes
@@ -93,6 +100,7 @@ class Connection(asyncio.Protocol):
         self._assembler = Assembler(max_frame)
         self._backlog = Backlog(BACKLOG_FRAMES * max_frame)
         self._abort_timer: asyncio.TimerHandle | None = None
+        self._held = 0  # inbound bytes charged to the worker's budget
 
     # -- asyncio.Protocol -------------------------------------------------------------
 
@@ -100,10 +108,14 @@ class Connection(asyncio.Protocol):
         # uvloop's transports do not subclass asyncio.Transport, but implement it.
         transport = cast(asyncio.Transport, transport)
         self.transport = transport
-        limit = self.gw.config.max_buffer_bytes
+        gw = self.gw
+        if len(gw.connections) >= gw.config.max_connections:
+            self._refuse(transport)
+            return
+        limit = gw.config.max_buffer_bytes
         transport.set_write_buffer_limits(high=limit, low=limit // 2)
-        self.http = HttpPhase(transport, self.gw.answer_http)
-        self.gw.connections.add(self)
+        self.http = HttpPhase(transport, gw.answer_http)
+        gw.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
         self.last_seen = time.monotonic()
@@ -114,6 +126,7 @@ class Connection(asyncio.Protocol):
                 upgrade = self.http.feed(data)
                 if upgrade is not None:
                     self._upgrade(upgrade)
+            self._account()
         except Exception:
             # A bug: end this socket properly (its leaves are published), nobody else's.
             log.exception("closing a connection after an internal error")
@@ -127,6 +140,13 @@ class Connection(asyncio.Protocol):
         if not self.closing:
             self.closing = True
             self._end_session("disconnect")
+        # Give back what this socket held, to the budget and to the allocator.
+        self._assembler.clear()
+        self._backlog.clear()
+        if self.ws is not None:
+            _incomplete(self.ws).clear()
+        self.gw.inbound.resize(self._held, 0)
+        self._held = 0
 
     def pause_writing(self) -> None:
         # The write buffer passed [channel] max_buffer_bytes: start a drain window.
@@ -148,7 +168,9 @@ class Connection(asyncio.Protocol):
             return
         origin = upgrade.header("origin")
         if not self.gw.origins.allows(origin):
-            log.warning("refused a WebSocket from origin %r (not in the allow-list)", origin)
+            self.gw.throttle.warning(
+                "origin", "refused a WebSocket from origin %r (not in the allow-list)", origin
+            )
             http.fail(403, f"origin {origin!r} is not allowed; add it to [channel] allowed_origins")
             return
         # websockets validates the handshake and computes Sec-WebSocket-Accept; no
@@ -257,7 +279,58 @@ class Connection(asyncio.Protocol):
         backlog = self._backlog
         while not self.closing and (message := backlog.next()) is not None:
             self._message(message)
+        self._account()
         self._pump()
+
+    # -- bounds -----------------------------------------------------------------------
+
+    def _refuse(self, transport: asyncio.Transport) -> None:
+        """Over [channel] max_connections: a 503, then close, before reading anything."""
+        gw = self.gw
+        self.closing = True
+        gw.stats["refused_connections"] += 1
+        gw.throttle.warning(
+            "max_connections",
+            "refusing connections: %d are open, the bound set by [channel] max_connections;"
+            " raise it (mind the open-files limit) or add workers",
+            len(gw.connections),
+        )
+        body = b'{"error":"too many connections to this gateway process; retry later"}'
+        transport.write(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(body), body)
+        )
+        transport.close()
+
+    def _account(self) -> None:
+        """Charge what this socket holds to the worker's inbound budget; over it, close."""
+        if self.ws is not None:
+            held = len(_incomplete(self.ws)) + self._assembler.held + self._backlog.held
+        elif self.http is not None:
+            held = self.http.held
+        else:
+            held = 0
+        before = self._held
+        if held == before:
+            return
+        self._held = held
+        if not self.gw.inbound.resize(before, held) and not self.closing:
+            gw = self.gw
+            gw.stats["busy_closes"] += 1
+            gw.throttle.warning(
+                "max_pending_bytes",
+                "closing a socket (%d): this worker holds %d bytes of incomplete inbound"
+                " data, over [channel] max_pending_bytes = %d",
+                CLOSE_BUSY,
+                gw.inbound.used,
+                gw.inbound.limit,
+            )
+            if self.ws is None:
+                self.close_http()
+            else:
+                self.close(CLOSE_BUSY, "server busy: too much incomplete inbound data; retry")
+                self._close_transport()
 
     # -- output -----------------------------------------------------------------------
 
@@ -333,10 +406,15 @@ class Connection(asyncio.Protocol):
             self._pump()
         self._arm_abort()
 
-    def close_http(self) -> None:
-        """Drop a connection that never became a WebSocket."""
+    def close_http(self, status: int | None = None, message: str = "") -> None:
+        """End a connection that never became a WebSocket: with a JSON error response
+        when ``status`` is given, else at once."""
         self.closing = True
-        self._close_transport(abort=True)
+        http, self.http = self.http, None
+        if status is not None and http is not None:
+            http.fail(status, message)
+        else:
+            self._close_transport(abort=True)
 
     def _end_session(self, reason: str) -> None:
         if self.session is not None:
@@ -360,3 +438,9 @@ class Connection(asyncio.Protocol):
             transport.abort()
         else:
             transport.close()
+
+
+def _incomplete(ws: ServerProtocol) -> bytearray:
+    """Received bytes websockets holds until they form a whole frame: its reader's
+    buffer (the one place this module relies on websockets' internals)."""
+    return ws.reader.buffer

@@ -30,6 +30,7 @@ from .housekeeping import Housekeeping
 from .http import HttpResponse, OriginPolicy, handle_http
 from .hub import Hub
 from .joins import Joins
+from .limits import InboundBudget, LogThrottle
 from .phoenix import Join, Membership, Session
 from .presence import Presence
 from .resp import CommandClient, RedisDown
@@ -76,8 +77,16 @@ class Gateway:
         self.events = Events(self.commands, self.stats)
         self.secret = SigningSecret(self.config, self.commands, self.spawn)
         self.joins = Joins(self.hub, self.presence, self.events, self.spawn)
+        self.inbound = InboundBudget(self.config.max_pending_bytes)
+        self.throttle = LogThrottle(log)
         self.housekeeping = Housekeeping(
-            self.config, self.connections, self.presence, self.events, self.stats, presence_ttl
+            self.config,
+            self.connections,
+            self.presence,
+            self.events,
+            self.stats,
+            presence_ttl,
+            self.throttle,
         )
         self.slow_grace_secs = 2.0
         self.port = self.config.port
@@ -122,7 +131,11 @@ class Gateway:
         return handle_http(
             method, path, headers, body, policy=self.origins, issuer=self.secret.issuer,
             api_key=self.config.token_api_key,
-            stats={**self.stats, "open_connections": len(self.connections)},
+            stats={
+                **self.stats,
+                "open_connections": len(self.connections),
+                "pending_bytes": self.inbound.used,
+            },
         )  # fmt: skip
 
     def publish(self, channel: str, payload: bytes) -> bool:
