@@ -243,7 +243,10 @@ async def test_gateway_on_a_unix_socket_and_tls(endpoints: Endpoints, scheme: st
     await gateway.start()
     try:
         secret = await gateway.commands.execute("GET", "tangram:channel:jwt_secret")
-        assert secret and gateway.issuer is not None
+        assert secret
+        async with httpx.AsyncClient() as http:
+            url = f"http://127.0.0.1:{gateway.port}/token"
+            assert (await http.post(url, json={"channel": "system"})).status_code == 200
         assert await gateway.hub.pubsub.wait_up(5)
     finally:
         await gateway.stop()

@@ -104,6 +104,13 @@ class ChannelConfig(_Section):
     max_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
     heartbeat_timeout_secs: float = Field(default=60.0, gt=0)
+    #: Time an HTTP connection has to complete a request (a WebSocket handshake, say).
+    handshake_timeout_secs: float = Field(default=10.0, gt=0)
+    #: Open connections per gateway process; more are answered 503 and closed.
+    max_connections: int = Field(default=10_000, ge=1)
+    #: Inbound bytes a gateway process holds for all its sockets together: incomplete
+    #: frames and messages, and messages held while a join waits for Redis.
+    max_pending_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     #: Gateway processes sharing the port (SO_REUSEPORT); each is isolated from plugins.
     workers: int = Field(default=1, ge=1, le=64)
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import TangramConfig
+from .strict_json import loads_strict
 from .tokens import TokenIssuer
 from .wire import topic_problem
 
@@ -149,7 +150,7 @@ def handle_http(
 
 def _mint(body: bytes, issuer: TokenIssuer, cors: list[tuple[str, str]]) -> HttpResponse:
     try:
-        request = json.loads(body)
+        request = loads_strict(body)  # bounded depth: never a RecursionError
     except (ValueError, UnicodeDecodeError):
         return _error(400, 'body is not JSON; expected {"channel": "<topic>", "id": "<id>"?}', cors)
     if not isinstance(request, dict):
