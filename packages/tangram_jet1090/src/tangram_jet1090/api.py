@@ -53,3 +53,13 @@ async def stats() -> dict[str, Any]:
     """Feed counters: messages received, applied, malformed and unknown, etc."""
     snapshot: dict[str, Any] = _runtime().snapshot()
     return snapshot
+
+
+@router.get("/receivers")
+async def receivers() -> dict[str, Any]:
+    """Per-receiver figures for ``sources``: connected, messages/s, last message, errors."""
+    hub = _runtime().receivers
+    if hub is None:
+        return {"receivers": [], "decoder": None, "duplicates": 0}
+    snapshot: dict[str, Any] = hub.snapshot()
+    return snapshot
