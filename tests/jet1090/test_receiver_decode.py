@@ -53,9 +53,15 @@ def test_frames_decode_to_jet1090_messages_with_positions() -> None:
     )
     bad = bytearray(IDENT)
     bad[-1] ^= 1
-    assert decoder.decode([bytes(bad), b"\x00" * 14], [15.0, 15.0]) == [None, None]
-    # bad CRC: refused by rs1090; zeros read as DF0 from 000000, never confirmed
-    assert decoder.stats.rejected == 1 and decoder.stats.unconfirmed == 2
+    df18 = bytes([0x90]) + bytes(IDENT[1:])  # DF18 with DF17's parity: bad CRC
+    df11 = bytes.fromhex("5d393322000000")  # DF11 whose residual is no interrogator id
+    wrong_length = b"\x00" * 14  # DF0 is a short frame
+    rejected = [bytes(bad), df18, df11, wrong_length]
+    assert decoder.decode(rejected, [15.0] * 4) == [None] * 4
+    assert decoder.stats.rejected == 4
+    # zeros read as a DF0 reply from 000000, an aircraft never confirmed
+    assert decoder.decode([b"\x00" * 7], [15.0]) == [None]
+    assert decoder.stats.unconfirmed == 2
     # a pair further apart than the pair window gives no global position
     later = decoder.decode([EVEN, ODD], [100.0, 200.0])
     assert all(m is not None and "latitude" not in m for m in later)

@@ -22,6 +22,7 @@ from typing import Any, cast
 import rs1090
 
 from .cpr import global_airborne, local
+from .crc import residual
 
 __all__ = ["PAIR_SECS", "TRUST_SECS", "DecoderStats", "FrameDecoder"]
 
@@ -31,14 +32,13 @@ PAIR_SECS = 10.0
 LOCAL_SECS = 30.0
 #: Address/parity frames count for aircraft confirmed this recently (seconds).
 TRUST_SECS = 300.0
-_CHECKED_DF = frozenset({"11", "17", "18"})
 _SWEEP_SECS = 30.0
 
 
 @dataclass
 class DecoderStats:
     decoded: int = 0
-    #: Frames rs1090 refused: bad CRC, unknown format, undecodable.
+    #: Frames refused: wrong length, bad CRC, unknown format, undecodable.
     rejected: int = 0
     #: Address/parity frames of aircraft not confirmed by a CRC-checked frame.
     unconfirmed: int = 0
@@ -58,31 +58,38 @@ class FrameDecoder:
 
     def decode(self, payloads: list[bytes], timestamps: list[float]) -> list[dict[str, Any] | None]:
         """One jet1090 message (or None when rejected) per frame, in order."""
+        out: list[dict[str, Any] | None] = [None] * len(payloads)
         if not payloads:
-            return []
-        frames = [payload.hex() for payload in payloads]
-        # rs1090's TypedDicts are plain dicts at run time; None for a refused frame.
-        results = cast("list[dict[str, Any] | None]", rs1090.decode(frames))
+            return out
         stats, trusted = self.stats, self._trusted
-        out: list[dict[str, Any] | None] = []
-        for frame, ts, msg in zip(frames, timestamps, results, strict=True):
-            if msg is None:
+        kept, frames, checked = [], [], []
+        for index, payload in enumerate(payloads):
+            confirms = _check(payload)
+            if confirms is None:
                 stats.rejected += 1
-                out.append(None)
                 continue
-            icao: str = msg["icao24"]
-            if msg["df"] in _CHECKED_DF:
+            kept.append(index)
+            frames.append(payload.hex())
+            checked.append(confirms)
+        # rs1090's TypedDicts are plain dicts at run time; None for a refused frame.
+        results = cast("list[dict[str, Any] | None]", rs1090.decode(frames) if frames else [])
+        for index, frame, confirms, msg in zip(kept, frames, checked, results, strict=True):
+            icao = None if msg is None else msg.get("icao24")
+            if msg is None or type(icao) is not str:  # refused, or a format without address
+                stats.rejected += 1
+                continue
+            ts = timestamps[index]
+            if confirms:
                 trusted[icao] = ts
                 if "lat_cpr" in msg:
                     self._position(icao, ts, msg)
             elif ts - trusted.get(icao, -TRUST_SECS - 1) > TRUST_SECS:
                 stats.unconfirmed += 1
-                out.append(None)
                 continue
             msg["timestamp"] = ts
             msg["frame"] = frame
             stats.decoded += 1
-            out.append(msg)
+            out[index] = msg
         if timestamps[-1] >= self._next_sweep:
             self._sweep(timestamps[-1])
         return out
@@ -124,3 +131,20 @@ class FrameDecoder:
         for icao in [icao for icao, seen in self._trusted.items() if seen < limit]:
             del self._trusted[icao]
             self._cpr.pop(icao, None)
+
+
+def _check(payload: bytes) -> bool | None:
+    """None: not a valid frame; True: CRC-checked, confirms its aircraft; False: fine,
+    but only for aircraft already confirmed (address/parity, or DF11 to a radar)."""
+    df = payload[0] >> 3
+    if (len(payload) == 7) != (df < 16):  # DF0-15 are 56 bits, the others 112
+        return None
+    if df == 17:
+        return True  # rs1090 checks the CRC of DF17 itself and refuses bad ones
+    if df == 18:
+        return True if residual(payload) == 0 else None
+    if df == 11:
+        # The residual is the interrogator's identifier; 0 for squitters.
+        remainder = residual(payload)
+        return None if remainder > 0x7F else remainder == 0
+    return False
