@@ -6,6 +6,8 @@ rs1090 decodes each frame on its own and checks the CRC of the frames that carry
 - CPR positions: airborne ones from the latest even/odd pair (``cpr.global_airborne``)
   or, without a fresh pair, near the aircraft's last position; surface ones near the
   aircraft's last position or else near the configured ``reference``.
+- Identical frames (a level aircraft repeats its altitude reply) are decoded once
+  while they stay in a bounded cache.
 - Address/parity frames (DF0/4/5/16/20/21) have no checkable CRC: any bit error, or
   garbage, reads as some aircraft. They are kept only for aircraft confirmed by a
   CRC-checked frame in the last ``TRUST_SECS``, the usual defence of decoders.
@@ -33,6 +35,10 @@ LOCAL_SECS = 30.0
 #: Address/parity frames count for aircraft confirmed this recently (seconds).
 TRUST_SECS = 300.0
 _SWEEP_SECS = 30.0
+#: Decoded frames remembered (about 10 MB): a reply that repeats, such as the altitude
+#: of an aircraft in level flight, is decoded once. Cleared when full.
+CACHE_SIZE = 32_768
+_REFUSED: dict[str, Any] = {}
 
 
 @dataclass
@@ -55,6 +61,7 @@ class FrameDecoder:
         #: icao24 -> [even (t, lat_cpr, lon_cpr) | None, odd ... | None, last (t, lat, lon) | None]
         self._cpr: dict[str, list[Any]] = {}
         self._next_sweep = 0.0
+        self._cache: dict[bytes, dict[str, Any]] = {}
 
     def decode(self, payloads: list[bytes], timestamps: list[float]) -> list[dict[str, Any] | None]:
         """One jet1090 message (or None when rejected) per frame, in order."""
@@ -62,22 +69,31 @@ class FrameDecoder:
         if not payloads:
             return out
         stats, trusted = self.stats, self._trusted
-        kept, frames, checked = [], [], []
+        kept, checked = [], []
         for index, payload in enumerate(payloads):
             confirms = _check(payload)
             if confirms is None:
                 stats.rejected += 1
                 continue
             kept.append(index)
-            frames.append(payload.hex())
             checked.append(confirms)
-        # rs1090's TypedDicts are plain dicts at run time; None for a refused frame.
-        results = cast("list[dict[str, Any] | None]", rs1090.decode(frames) if frames else [])
-        for index, frame, confirms, msg in zip(kept, frames, checked, results, strict=True):
-            icao = None if msg is None else msg.get("icao24")
-            if msg is None or type(icao) is not str:  # refused, or a format without address
+        cache = self._cache
+        decoded = [cache.get(payloads[index]) for index in kept]
+        missing = [k for k, hit in enumerate(decoded) if hit is None]
+        if missing:
+            fresh = rs1090.decode([payloads[kept[k]].hex() for k in missing])
+            if len(cache) + len(missing) > CACHE_SIZE:
+                cache.clear()
+            for k, msg in zip(missing, fresh, strict=True):
+                # rs1090's TypedDicts are plain dicts at run time; None: refused.
+                result = _REFUSED if msg is None else cast("dict[str, Any]", msg)
+                decoded[k] = cache[payloads[kept[k]]] = result
+        for index, confirms, cached in zip(kept, checked, decoded, strict=True):
+            icao = None if cached is None else cached.get("icao24")
+            if cached is None or type(icao) is not str:  # refused, or a format without address
                 stats.rejected += 1
                 continue
+            msg = dict(cached)  # the cached result stays as rs1090 gave it
             ts = timestamps[index]
             if confirms:
                 trusted[icao] = ts
@@ -87,7 +103,7 @@ class FrameDecoder:
                 stats.unconfirmed += 1
                 continue
             msg["timestamp"] = ts
-            msg["frame"] = frame
+            msg["frame"] = payloads[index].hex()
             stats.decoded += 1
             out[index] = msg
         if timestamps[-1] >= self._next_sweep:
