@@ -81,13 +81,15 @@ class FrameDecoder:
         decoded = [cache.get(payloads[index]) for index in kept]
         missing = [k for k, hit in enumerate(decoded) if hit is None]
         if missing:
-            fresh = rs1090.decode([payloads[kept[k]].hex() for k in missing])
+            # rs1090's TypedDicts are plain dicts at run time; None: refused.
+            fresh = cast(
+                "list[dict[str, Any] | None]",
+                rs1090.decode([payloads[kept[k]].hex() for k in missing]),
+            )
             if len(cache) + len(missing) > CACHE_SIZE:
                 cache.clear()
-            for k, msg in zip(missing, fresh, strict=True):
-                # rs1090's TypedDicts are plain dicts at run time; None: refused.
-                result = _REFUSED if msg is None else cast("dict[str, Any]", msg)
-                decoded[k] = cache[payloads[kept[k]]] = result
+            for k, result in zip(missing, fresh, strict=True):
+                decoded[k] = cache[payloads[kept[k]]] = _REFUSED if result is None else result
         for index, confirms, cached in zip(kept, checked, decoded, strict=True):
             icao = None if cached is None else cached.get("icao24")
             if cached is None or type(icao) is not str:  # refused, or a format without address
