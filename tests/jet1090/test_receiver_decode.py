@@ -101,3 +101,31 @@ def test_dedup_window_and_bound() -> None:
     assert len(dedup) <= 3 and dedup.duplicates == 1
     dedup.prune(10.0)
     assert len(dedup) == 0
+
+
+def test_receiver_settings_are_validated_with_clear_errors() -> None:
+    from tangram_jet1090.config import MAX_SOURCES, Jet1090Config
+
+    from tangram.config import validate_plugin_config
+    from tangram.errors import ConfigError
+
+    def check(**table: object) -> Jet1090Config:
+        return validate_plugin_config(
+            Jet1090Config, table, source="tangram.toml", table="plugins.tangram_jet1090"
+        )
+
+    ok = check(sources=["beast://10.0.0.2:30005", "sbs://receiver.local:30003"], reference="LFPG")
+    assert len(ok.sources) == 2
+    with pytest.raises(ConfigError, match=r"sources = .*unknown format 'udp'.*beast://HOST:PORT"):
+        check(sources=["udp://10.0.0.2:30005"])
+    with pytest.raises(ConfigError, match="needs a host and a port"):
+        check(sources=["beast://10.0.0.2"])
+    with pytest.raises(ConfigError, match="port is not a number"):
+        check(sources=["avr://10.0.0.2:99999"])
+    with pytest.raises(ConfigError, match="sources"):
+        check(sources=[f"beast://h:{30000 + i}" for i in range(MAX_SOURCES + 1)])
+    check(sources=[f"beast://h:{30000 + i}" for i in range(MAX_SOURCES)])
+    with pytest.raises(ConfigError, match="reference = 'ZZZZ'.*not a known ICAO airport"):
+        check(reference="ZZZZ")
+    with pytest.raises(ConfigError, match="dedup_window_secs"):
+        check(dedup_window_secs=61)
