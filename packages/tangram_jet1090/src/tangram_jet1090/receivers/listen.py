@@ -40,7 +40,7 @@ class Listener:
         stats = source.stats
         elapsed = max(time.monotonic() - self.started, 1e-9)
         decoder = self.hub.decoder.stats
-        errors = {**{k: v for k, v in stats.errors.items() if v}}
+        errors = {kind: count for kind, count in stats.errors.items() if count}
         if decoder.unconfirmed:
             errors["unconfirmed"] = decoder.unconfirmed
         shown = ", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "none"
