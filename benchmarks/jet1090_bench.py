@@ -170,7 +170,12 @@ class RawPublisher:
         self.parser = hiredis.Reader()
         self.pending = 0
 
+    #: Upstream tangram-jet1090 0.6 refuses messages without jet1090's ``metadata``.
+    metadata = b""
+
     def publish(self, payload: bytes) -> None:
+        if self.metadata:  # its system_timestamp dates (and expires) the aircraft
+            payload = payload[:-1] + self.metadata % time.time()
         self.writer.write(b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
             len(CHANNEL), CHANNEL.encode(), len(payload), payload))  # fmt: skip
         self.pending += 1
@@ -211,7 +216,12 @@ async def publish_step(
     return sent
 
 
-async def watch_frames(redis_url: str, staleness: list[float], publishing: list[bool]) -> None:
+async def watch_frames(
+    redis_url: str,
+    staleness: list[float],
+    publishing: list[bool],
+    upstream: list[float] | None = None,
+) -> None:
     client = aioredis.Redis.from_url(redis_url)
     pubsub = client.pubsub()
     await pubsub.subscribe(f"to:streaming-{CLIENT}:new-jet1090-data")
@@ -222,7 +232,11 @@ async def watch_frames(redis_url: str, staleness: list[float], publishing: list[
         frame = orjson.loads(item["data"])
         if frame["aircraft"] and publishing[0]:
             newest = max(a["lastseen"] for a in frame["aircraft"])
-            staleness.append(received - newest)
+            if newest > 1e12:  # upstream's frames: lastseen in integer microseconds
+                if upstream is not None:
+                    upstream.append(received - newest / 1e6)
+            else:
+                staleness.append(received - newest)
 
 
 async def bench(args: argparse.Namespace) -> None:
@@ -241,8 +255,24 @@ async def bench(args: argparse.Namespace) -> None:
                 latest.update(json.loads(line))
 
         reader = asyncio.create_task(read_consumer())
+        # Upstream tangram-jet1090 0.6.0 on the same Redis and the same feed, if asked.
+        theirs: dict[str, Any] = {}
+        rival = None
+        if args.upstream:
+            rival = subprocess.Popen(
+                [args.upstream, str(Path(__file__).parent / "upstream_consumer.py"), server.url,
+                 str(Path(tmp) / "empty.sqb")],
+                stdout=subprocess.PIPE, text=True,
+            )  # fmt: skip
+
+            async def read_rival() -> None:
+                loop = asyncio.get_running_loop()
+                while line := await loop.run_in_executor(None, rival.stdout.readline):  # type: ignore[union-attr]
+                    theirs.update(json.loads(line))
+
+            rival_reader = asyncio.create_task(read_rival())
         redis = aioredis.Redis.from_url(server.url)
-        while not latest:
+        while not latest or (rival is not None and not theirs):
             await asyncio.sleep(0.1)
         # the measured client plus --clients - 1 others, all looking at the whole feed
         for i in range(args.clients):
@@ -252,11 +282,35 @@ async def bench(args: argparse.Namespace) -> None:
                               "northEastLat": 90, "northEastLng": 180,
                               "southWestLat": -90, "southWestLng": -180}),
             )  # fmt: skip
+        if rival is not None:
+            # Upstream starts serving browsers only once its history registration gave
+            # up (about 15 s without a history service): repeat the box until then.
+            box = orjson.dumps({"connectionId": CLIENT, "northEastLat": 90,
+                                "northEastLng": 180, "southWestLat": -90,
+                                "southWestLng": -180})  # fmt: skip
+
+            async def keep_box() -> None:
+                while True:
+                    await asyncio.sleep(3)
+                    join = orjson.dumps({"connectionId": CLIENT})
+                    await redis.publish("from:system:join-streaming", join)
+                    await redis.publish("from:system:bound-box", box)
+
+            boxer = asyncio.create_task(keep_box())
+            await asyncio.sleep(20)
         staleness: list[float] = []
+        upstream_staleness: list[float] = []
         publishing = [False]
-        watcher = asyncio.create_task(watch_frames(server.url, staleness, publishing))
+        watcher = asyncio.create_task(
+            watch_frames(server.url, staleness, publishing, upstream_staleness)
+        )
         fleet = make_fleet(args.aircraft)
         raw = RawPublisher(server.url)
+        if rival is not None:
+            raw.metadata = (
+                b',"metadata":[{"system_timestamp":%.6f,"gnss_timestamp":null,'
+                b'"nanoseconds":null,"rssi":-10.0,"serial":1,"name":"bench"}]}'
+            )
         await raw.connect()
         await publish_step(raw, fleet, 5000, 2, publishing)  # warm-up: every aircraft known
         await asyncio.sleep(1.5)
@@ -266,9 +320,14 @@ async def bench(args: argparse.Namespace) -> None:
         )
         print(f"{'target/s':>9} {'published/s':>12} {'ingested/s':>11} {'CPU µs/msg':>11} "
               f"{'stale p50':>10} {'stale p95':>10}")  # fmt: skip
+        if rival is not None:
+            print(f"{'':>9} {'':>12} {'':>11} upstream 0.6.0: {'CPU µs/msg':>11} "
+                  f"{'stale p50':>10} {'stale p95':>10}")  # fmt: skip
         for rate in [*args.rates, None]:
             before = dict(latest)
+            rival_before = dict(theirs)
             del staleness[:]
+            del upstream_staleness[:]
             t0 = time.perf_counter()
             sent = await publish_step(raw, fleet, rate, args.seconds, publishing)
             elapsed = time.perf_counter() - t0
@@ -288,6 +347,15 @@ async def bench(args: argparse.Namespace) -> None:
                 f"{statistics.median(stale):>9.2f}s {stale[int(len(stale) * 0.95)]:>9.2f}s"
                 + ("" if got >= sent else f"  ({sent - got} lost)")
             )
+            if rival is not None:
+                # It has no message counter: CPU per message *published* (all of them,
+                # if it kept up, which its staleness tells).
+                cpu_up = theirs["cpu"] - rival_before["cpu"]
+                up = sorted(upstream_staleness) or [float("nan")]
+                print(
+                    f"{'':>9} {'':>12} {'':>11} {'upstream':>15} {cpu_up / sent * 1e6:>11.1f} "
+                    f"{statistics.median(up):>9.2f}s {up[int(len(up) * 0.95)]:>9.2f}s"
+                )
         print(
             f"consumer: {latest['aircraft']} aircraft, {latest['history']} history points, "
             f"{latest['reconnects']} reconnects, {latest['malformed']} malformed"
@@ -297,6 +365,11 @@ async def bench(args: argparse.Namespace) -> None:
         await redis.aclose()
         consumer.terminate()
         consumer.wait()
+        if rival is not None:
+            boxer.cancel()
+            rival_reader.cancel()
+            rival.terminate()
+            rival.wait()
 
 
 async def bench_beast(args: argparse.Namespace) -> None:
@@ -383,6 +456,11 @@ def main() -> None:
     parser.add_argument(
         "--feed", choices=["redis", "beast"], default="redis",
         help="jet1090 JSON on Redis, or Beast frames from a receiver over TCP",
+    )  # fmt: skip
+    parser.add_argument(
+        "--upstream", metavar="PYTHON",
+        help="also run upstream tangram-jet1090 0.6.0 on the same feed, with this "
+        "interpreter of its own venv (.bench/upstream/bin/python)",
     )  # fmt: skip
     parser.add_argument("--consumer", nargs=2, metavar=("REDIS_URL", "HISTORY"))
     parser.add_argument("--beast-port", type=int, help=argparse.SUPPRESS)
