@@ -129,3 +129,30 @@ def test_receiver_settings_are_validated_with_clear_errors() -> None:
         check(reference="ZZZZ")
     with pytest.raises(ConfigError, match="dedup_window_secs"):
         check(dedup_window_secs=61)
+
+
+def test_hub_counts_a_frame_from_two_receivers_once_and_survives_a_failing_sink() -> None:
+    from typing import Any
+
+    from tangram_jet1090.receivers import ReceiverHub, parse_source
+    from tangram_jet1090.receivers.beast import encode
+
+    applied: list[dict[str, Any]] = []
+
+    def sink(message: dict[str, Any]) -> None:
+        if not applied and message.get("callsign"):
+            applied.append({})  # the first call fails once
+            raise RuntimeError("bug in the ingest path")
+        applied.append(message)
+
+    hub = ReceiverHub([parse_source("beast://a:1"), parse_source("avr://b:2")], sink=sink)
+    beast, avr = hub.sources
+    hub.handle(beast, encode(IDENT) + encode(ALTITUDE), 100.0)
+    assert beast.stats.errors["internal"] == 1 and beast.stats.messages == 2
+    # the same frames from the second receiver within the window: duplicates
+    hub.handle(avr, b"*" + IDENT.hex().encode() + b";\n*" + ALTITUDE.hex().encode() + b";\n", 100.4)
+    assert avr.stats.duplicates == 2 and avr.stats.messages == 0
+    assert [m["altitude"] for m in applied[1:]] == [575]
+    # past the window the same frame counts again
+    hub.handle(avr, b"*" + ALTITUDE.hex().encode() + b";\n", 102.0)
+    assert avr.stats.messages == 1 and len(applied) == 3

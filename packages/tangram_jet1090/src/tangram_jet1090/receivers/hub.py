@@ -88,7 +88,10 @@ class ReceiverHub:
             if decoded is None:
                 continue
             count += 1
-            sink(decoded)
+            try:
+                sink(decoded)
+            except Exception:  # a handler bug must not cost the rest of the chunk
+                self._handler_failed(source, decoded)
             if recorder is not None:
                 recorder.write(decoded)
         if count:
@@ -98,6 +101,12 @@ class ReceiverHub:
         if rejected:
             stats.errors["rejected"] = stats.errors.get("rejected", 0) + rejected
         _parser_errors(parser, stats.errors)
+
+    def _handler_failed(self, source: ReceiverSource, message: dict[str, Any]) -> None:
+        errors = source.stats.errors
+        errors["internal"] = errors.get("internal", 0) + 1
+        if errors["internal"] <= 5:  # the first few are worth a traceback, not a flood
+            log.exception("receiver %s: failed to apply %.200r", source.url, message)
 
     async def run(self, redis_client: aioredis.Redis | None = None) -> None:
         """Run every source, the rate meter, the recorder and the publisher until
