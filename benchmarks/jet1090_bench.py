@@ -13,7 +13,14 @@ reports, per step:
   it (the publisher stamps messages with the time it sends them), median and p95.
   It includes the up-to-1 s wait for the next frame.
 
+With ``--feed beast`` the consumer reads a receiver instead: a local TCP server
+(``beast_feed.py``) serves Beast frames (real frames re-addressed to the fleet) at each
+rate and then as fast as the consumer takes them; the consumer parses, deduplicates,
+decodes (rs1090, CPR) and applies them. CPU per message then covers the whole path from
+the socket to the streamed frame.
+
 Run:  .venv/bin/python benchmarks/jet1090_bench.py [--aircraft 3000] [--seconds 8] [--clients 1]
+      .venv/bin/python benchmarks/jet1090_bench.py --feed beast [--rates 5000 20000 50000]
 """
 
 from __future__ import annotations
@@ -43,11 +50,17 @@ CLIENT = "bench"
 # -- consumer (subprocess) -----------------------------------------------------------
 
 
-async def consume(redis_url: str, history: str) -> None:
+async def consume(redis_url: str, history: str, beast_port: int | None = None) -> None:
     from tangram_jet1090.config import Jet1090Config
     from tangram_jet1090.runtime import Jet1090Runtime
 
-    config = Jet1090Config(history_path=history, aircraft_db_cache=history + ".none")
+    sources = [f"beast://127.0.0.1:{beast_port}"] if beast_port else []
+    config = Jet1090Config(
+        history_path=history,
+        aircraft_db_cache=history + ".none",
+        sources=sources,
+        reference="LFPG" if sources else None,
+    )
     runtime = Jet1090Runtime(config, redis_url)
     await runtime.open()
     client = aioredis.Redis.from_url(redis_url)
@@ -56,12 +69,23 @@ async def consume(redis_url: str, history: str) -> None:
         asyncio.create_task(runtime.stream_forever(client)),
         asyncio.create_task(runtime.history_forever()),
     ]
+    hub = runtime.receivers
+    if hub is not None:
+        from beast_feed import sent_time
+
+        # Date each read by the send time the server stamped in it, so that lastseen
+        # (and the staleness) includes the time the bytes waited in the socket.
+        for source in hub.sources:
+            source.on_data = lambda src, data, now: hub.handle(src, data, sent_time(data, now))
+        tasks.append(asyncio.create_task(runtime.receivers_forever(client)))
     await runtime.feed.subscribed.wait()
     while True:
         cpu = time.process_time()
         print(
             json.dumps(
                 {
+                    "bytes": sum(s.stats.bytes_read for s in hub.sources) if hub else 0,
+                    "duplicates": hub.dedup.duplicates if hub else 0,
                     "received": runtime.stats.received,
                     "malformed": runtime.stats.malformed,
                     "cpu": cpu,
@@ -146,7 +170,12 @@ class RawPublisher:
         self.parser = hiredis.Reader()
         self.pending = 0
 
+    #: Upstream tangram-jet1090 0.6 refuses messages without jet1090's ``metadata``.
+    metadata = b""
+
     def publish(self, payload: bytes) -> None:
+        if self.metadata:  # its system_timestamp dates (and expires) the aircraft
+            payload = payload[:-1] + self.metadata % time.time()
         self.writer.write(b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
             len(CHANNEL), CHANNEL.encode(), len(payload), payload))  # fmt: skip
         self.pending += 1
@@ -187,7 +216,12 @@ async def publish_step(
     return sent
 
 
-async def watch_frames(redis_url: str, staleness: list[float], publishing: list[bool]) -> None:
+async def watch_frames(
+    redis_url: str,
+    staleness: list[float],
+    publishing: list[bool],
+    upstream: list[float] | None = None,
+) -> None:
     client = aioredis.Redis.from_url(redis_url)
     pubsub = client.pubsub()
     await pubsub.subscribe(f"to:streaming-{CLIENT}:new-jet1090-data")
@@ -198,7 +232,11 @@ async def watch_frames(redis_url: str, staleness: list[float], publishing: list[
         frame = orjson.loads(item["data"])
         if frame["aircraft"] and publishing[0]:
             newest = max(a["lastseen"] for a in frame["aircraft"])
-            staleness.append(received - newest)
+            if newest > 1e12:  # upstream's frames: lastseen in integer microseconds
+                if upstream is not None:
+                    upstream.append(received - newest / 1e6)
+            else:
+                staleness.append(received - newest)
 
 
 async def bench(args: argparse.Namespace) -> None:
@@ -217,8 +255,24 @@ async def bench(args: argparse.Namespace) -> None:
                 latest.update(json.loads(line))
 
         reader = asyncio.create_task(read_consumer())
+        # Upstream tangram-jet1090 0.6.0 on the same Redis and the same feed, if asked.
+        theirs: dict[str, Any] = {}
+        rival = None
+        if args.upstream:
+            rival = subprocess.Popen(
+                [args.upstream, str(Path(__file__).parent / "upstream_consumer.py"), server.url,
+                 str(Path(tmp) / "empty.sqb")],
+                stdout=subprocess.PIPE, text=True,
+            )  # fmt: skip
+
+            async def read_rival() -> None:
+                loop = asyncio.get_running_loop()
+                while line := await loop.run_in_executor(None, rival.stdout.readline):  # type: ignore[union-attr]
+                    theirs.update(json.loads(line))
+
+            rival_reader = asyncio.create_task(read_rival())
         redis = aioredis.Redis.from_url(server.url)
-        while not latest:
+        while not latest or (rival is not None and not theirs):
             await asyncio.sleep(0.1)
         # the measured client plus --clients - 1 others, all looking at the whole feed
         # (on each client's private topic, as the gateway would pass its pushes on)
@@ -228,11 +282,35 @@ async def bench(args: argparse.Namespace) -> None:
                 orjson.dumps({"northEastLat": 90, "northEastLng": 180,
                               "southWestLat": -90, "southWestLng": -180}),
             )  # fmt: skip
+        if rival is not None:
+            # Upstream starts serving browsers only once its history registration gave
+            # up (about 15 s without a history service): repeat the box until then.
+            box = orjson.dumps({"connectionId": CLIENT, "northEastLat": 90,
+                                "northEastLng": 180, "southWestLat": -90,
+                                "southWestLng": -180})  # fmt: skip
+
+            async def keep_box() -> None:
+                while True:
+                    await asyncio.sleep(3)
+                    join = orjson.dumps({"connectionId": CLIENT})
+                    await redis.publish("from:system:join-streaming", join)
+                    await redis.publish("from:system:bound-box", box)
+
+            boxer = asyncio.create_task(keep_box())
+            await asyncio.sleep(20)
         staleness: list[float] = []
+        upstream_staleness: list[float] = []
         publishing = [False]
-        watcher = asyncio.create_task(watch_frames(server.url, staleness, publishing))
+        watcher = asyncio.create_task(
+            watch_frames(server.url, staleness, publishing, upstream_staleness)
+        )
         fleet = make_fleet(args.aircraft)
         raw = RawPublisher(server.url)
+        if rival is not None:
+            raw.metadata = (
+                b',"metadata":[{"system_timestamp":%.6f,"gnss_timestamp":null,'
+                b'"nanoseconds":null,"rssi":-10.0,"serial":1,"name":"bench"}]}'
+            )
         await raw.connect()
         await publish_step(raw, fleet, 5000, 2, publishing)  # warm-up: every aircraft known
         await asyncio.sleep(1.5)
@@ -242,9 +320,14 @@ async def bench(args: argparse.Namespace) -> None:
         )
         print(f"{'target/s':>9} {'published/s':>12} {'ingested/s':>11} {'CPU µs/msg':>11} "
               f"{'stale p50':>10} {'stale p95':>10}")  # fmt: skip
+        if rival is not None:
+            print(f"{'':>9} {'':>12} {'':>11} upstream 0.6.0: {'CPU µs/msg':>11} "
+                  f"{'stale p50':>10} {'stale p95':>10}")  # fmt: skip
         for rate in [*args.rates, None]:
             before = dict(latest)
+            rival_before = dict(theirs)
             del staleness[:]
+            del upstream_staleness[:]
             t0 = time.perf_counter()
             sent = await publish_step(raw, fleet, rate, args.seconds, publishing)
             elapsed = time.perf_counter() - t0
@@ -264,9 +347,98 @@ async def bench(args: argparse.Namespace) -> None:
                 f"{statistics.median(stale):>9.2f}s {stale[int(len(stale) * 0.95)]:>9.2f}s"
                 + ("" if got >= sent else f"  ({sent - got} lost)")
             )
+            if rival is not None:
+                # It has no message counter: CPU per message *published* (all of them,
+                # if it kept up, which its staleness tells).
+                cpu_up = theirs["cpu"] - rival_before["cpu"]
+                up = sorted(upstream_staleness) or [float("nan")]
+                print(
+                    f"{'':>9} {'':>12} {'':>11} {'upstream':>15} {cpu_up / sent * 1e6:>11.1f} "
+                    f"{statistics.median(up):>9.2f}s {up[int(len(up) * 0.95)]:>9.2f}s"
+                )
         print(
             f"consumer: {latest['aircraft']} aircraft, {latest['history']} history points, "
             f"{latest['reconnects']} reconnects, {latest['malformed']} malformed"
+        )
+        watcher.cancel()
+        reader.cancel()
+        await redis.aclose()
+        consumer.terminate()
+        consumer.wait()
+        if rival is not None:
+            boxer.cancel()
+            rival_reader.cancel()
+            rival.terminate()
+            rival.wait()
+
+
+async def bench_beast(args: argparse.Namespace) -> None:
+    from beast_feed import BeastServer, fleet_stream
+
+    stream = fleet_stream(args.aircraft)
+    receiver = BeastServer(stream)
+    port = await receiver.start()
+    with start_redis() as server, tempfile.TemporaryDirectory() as tmp:
+        consumer = subprocess.Popen(
+            [sys.executable, __file__, "--consumer", server.url, str(Path(tmp) / "h.sqlite"),
+             "--beast-port", str(port)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert consumer.stdout is not None
+        latest: dict[str, Any] = {}
+
+        async def read_consumer() -> None:
+            loop = asyncio.get_running_loop()
+            while line := await loop.run_in_executor(None, consumer.stdout.readline):  # type: ignore[union-attr]
+                latest.update(json.loads(line))
+
+        reader = asyncio.create_task(read_consumer())
+        redis = aioredis.Redis.from_url(server.url)
+        await asyncio.wait_for(receiver.connected.wait(), timeout=30)
+        while not latest:
+            await asyncio.sleep(0.1)
+        await redis.publish(
+            "from:system:bound-box",
+            orjson.dumps({"connectionId": CLIENT, "northEastLat": 90, "northEastLng": 180,
+                          "southWestLat": -90, "southWestLng": -180}),
+        )  # fmt: skip
+        staleness: list[float] = []
+        publishing = [False]
+        watcher = asyncio.create_task(watch_frames(server.url, staleness, publishing))
+        await receiver.send(5000, 2)  # warm-up: every aircraft known
+        await asyncio.sleep(1.5)
+        print(f"Beast over TCP: {args.aircraft} aircraft, {args.seconds:g} s per step, "
+              "1 streaming client seeing every aircraft")  # fmt: skip
+        print(f"{'target/s':>9} {'frames/s':>9} {'decoded/s':>10} {'dup %':>6} "
+              f"{'CPU µs/msg':>11} {'stale p50':>10} {'stale p95':>10}")  # fmt: skip
+        for rate in [*args.rates, None]:
+            before = dict(latest)
+            del staleness[:]
+            bytes_before = receiver.bytes_sent
+            t0 = time.perf_counter()
+            publishing[0] = True
+            sent = await receiver.send(rate, args.seconds)
+            publishing[0] = False
+            elapsed = time.perf_counter() - t0
+            for _ in range(50):
+                await asyncio.sleep(0.5)
+                if latest["bytes"] - before["bytes"] >= receiver.bytes_sent - bytes_before:
+                    break
+            drained = time.perf_counter() - t0
+            after = dict(latest)
+            got = after["received"] - before["received"]
+            dups = after["duplicates"] - before["duplicates"]
+            cpu = after["cpu"] - before["cpu"]
+            stale = sorted(staleness) or [float("nan")]
+            print(
+                f"{'max' if rate is None else rate:>9} {sent / elapsed:>9.0f} "
+                f"{got / max(elapsed, drained - 0.5):>10.0f} {dups / max(sent, 1) * 100:>5.1f}% "
+                f"{cpu / max(got, 1) * 1e6:>11.1f} "
+                f"{statistics.median(stale):>9.2f}s {stale[int(len(stale) * 0.95)]:>9.2f}s"
+            )
+        print(
+            f"consumer: {latest['aircraft']} aircraft, {latest['history']} history points, "
+            f"{latest['malformed']} malformed"
         )
         watcher.cancel()
         reader.cancel()
@@ -281,15 +453,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=1, help="browsers streamed to")
     parser.add_argument("--rates", type=int, nargs="*", default=[5000, 10000, 20000, 40000])
+    parser.add_argument(
+        "--feed", choices=["redis", "beast"], default="redis",
+        help="jet1090 JSON on Redis, or Beast frames from a receiver over TCP",
+    )  # fmt: skip
+    parser.add_argument(
+        "--upstream", metavar="PYTHON",
+        help="also run upstream tangram-jet1090 0.6.0 on the same feed, with this "
+        "interpreter of its own venv (.bench/upstream/bin/python)",
+    )  # fmt: skip
     parser.add_argument("--consumer", nargs=2, metavar=("REDIS_URL", "HISTORY"))
+    parser.add_argument("--beast-port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.consumer:
         try:
-            asyncio.run(consume(*args.consumer))
+            asyncio.run(consume(*args.consumer, beast_port=args.beast_port))
         except KeyboardInterrupt:
             pass
         return
-    asyncio.run(bench(args))
+    asyncio.run(bench_beast(args) if args.feed == "beast" else bench(args))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
-from collections.abc import AsyncIterator, Callable
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,9 +17,10 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 from tangram_jet1090.config import Jet1090Config
+from tangram_jet1090.receivers import avr, beast, sbs
 from tangram_jet1090.runtime import Jet1090Runtime
 
-from tangram.testing import RedisServer
+from tangram.testing import RedisServer, free_port
 
 #: The project's shared sample data sits beside the repository (``../shared/data``), both
 #: in a developer's checkout and in CI's clone.
@@ -87,3 +91,99 @@ async def start_runtime(
                 await task
         await running.runtime.close()
         await running.redis.aclose()
+
+
+# -- receivers (Beast, AVR, SBS over TCP) ------------------------------------------------
+
+#: BaseStation transmission type per jet1090 message kind (bds, or df without bds).
+_SBS_TYPE = {"08": 1, "06": 2, "05": 3, "09": 4, "4": 5, "5": 6}
+
+
+def receiver_feed(kind: str, start: float, end: float) -> bytes:
+    """The AFR34ZG messages between ``start`` and ``end`` seconds into the flight as a
+    receiver would serve them: Beast, AVR (from the raw frames) or SBS (from the
+    decoded fields)."""
+    out = []
+    with gzip.open(SAMPLE, "rb") as src:
+        for line in src:
+            msg = orjson.loads(line)
+            if not start <= msg["timestamp"] - SAMPLE_START < end:
+                continue
+            payload = bytes.fromhex(msg["frame"])
+            if int(msg["df"]) < 16:  # short frame; the sample pads every frame to 14 bytes
+                payload = payload[:7]
+            if kind == "beast":
+                out.append(
+                    beast.encode(payload, ticks=int((msg["timestamp"] % 86400) * 12e6), signal=90)
+                )
+            elif kind == "avr":
+                out.append(avr.encode(payload))
+            elif (sbs_type := _SBS_TYPE.get(msg.get("bds") or msg["df"])) is not None:
+                out.append(sbs.encode(msg, sbs_type))
+    return b"".join(out)
+
+
+class FeedServer:
+    """A receiver on 127.0.0.1: each client gets ``data`` (in paced chunks), then the
+    connection stays open and silent until ``stop()``, which also closes the port."""
+
+    def __init__(self, data: bytes, port: int | None = None, chunk: int = 4096) -> None:
+        self.data = data
+        self.chunk = chunk
+        self.port = port or free_port()
+        self.clients = 0
+        self._stopped = threading.Event()
+        self._conns: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.clients += 1
+            self._conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            for i in range(0, len(self.data), self.chunk):
+                if self._stopped.is_set():
+                    return
+                conn.sendall(self.data[i : i + self.chunk])
+                time.sleep(0.002)
+            self._stopped.wait()
+        except OSError:
+            pass
+
+    def stop(self) -> None:
+        self._stopped.set()
+        # shutdown wakes the thread blocked in accept(), which would keep the port bound
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[Callable[..., FeedServer]]:
+    """``feed_server(data, port=None)`` -> a running FeedServer, stopped afterwards."""
+    started: list[FeedServer] = []
+
+    def start(data: bytes, port: int | None = None) -> FeedServer:
+        server = FeedServer(data, port)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -12,6 +12,7 @@ import { definePlugin, type Entity } from "@tangram/api";
 import { watch } from "vue";
 import CountWidget from "./CountWidget.vue";
 import InfoWidget from "./InfoWidget.vue";
+import ReceiversWidget from "./ReceiversWidget.vue";
 import { installLayer, SOURCE, selectedIds, toGeoJSON } from "./layer";
 import { counts } from "./store";
 import { Trail } from "./trail";
@@ -22,6 +23,7 @@ const KEEPALIVE_MS = 60_000;
 export default definePlugin(async (api) => {
   api.ui.registerWidget("jet1090-count", "TopBar", CountWidget);
   api.ui.registerWidget("jet1090-info", "SideBar", InfoWidget);
+  api.ui.registerWidget("jet1090-receivers", "TopBar", ReceiversWidget);
 
   let latest: StateVector[] = [];
   const entityOf = (icao24: string): Entity | undefined =>

@@ -51,6 +51,12 @@ async def ingest(backend_state: tangram.BackendState) -> None:
     await RUNTIME.get(backend_state).feed.run()
 
 
+@plugin.register_service()
+async def receivers(backend_state: tangram.BackendState) -> None:
+    """Read the receivers listed in ``sources`` (Beast, AVR, SBS over TCP), if any."""
+    await RUNTIME.get(backend_state).receivers_forever(backend_state.redis_client)
+
+
 @plugin.register_service(priority=1)
 async def stream(backend_state: tangram.BackendState) -> None:
     """Send every streaming browser its frame, every stream_interval_secs."""

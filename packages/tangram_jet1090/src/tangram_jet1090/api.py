@@ -49,3 +49,13 @@ async def aircraft(runtime: Runtime) -> dict[str, Any]:
 async def stats(runtime: Runtime) -> dict[str, Any]:
     """Feed counters: messages received, applied, malformed and unknown, etc."""
     return runtime.snapshot()
+
+
+@router.get("/receivers")
+async def receivers(runtime: Runtime) -> dict[str, Any]:
+    """Per-receiver figures for ``sources``: connected, messages/s, last message, errors."""
+    hub = runtime.receivers
+    if hub is None:
+        return {"receivers": [], "decoder": None, "duplicates": 0}
+    snapshot: dict[str, Any] = hub.snapshot()
+    return snapshot

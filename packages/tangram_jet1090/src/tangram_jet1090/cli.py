@@ -15,11 +15,16 @@ from tangram.embedded_redis import DEFAULT_LOCAL, redis_answers
 from tangram.redis import from_url
 
 from .config import DEMO_FILE, Jet1090Config
+from .receivers import parse_source, resolve_reference
+from .receivers.listen import Listener
 from .replay import ReplayStats, replay
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Live aircraft from jet1090: replay recordings.", no_args_is_help=True)
+app = typer.Typer(
+    help="Live aircraft from jet1090: replay recordings, listen to a receiver.",
+    no_args_is_help=True,
+)
 
 _PLUGIN = "tangram_jet1090"
 
@@ -87,3 +92,31 @@ async def _replay(
         await replay(client, path, channel, speed=speed, loop=loop, stats=stats)
     finally:
         await client.aclose()
+
+
+@app.command("listen")
+def listen_command(
+    source: Annotated[
+        str, typer.Argument(help="beast://HOST:PORT, avr://HOST:PORT or sbs://HOST:PORT")
+    ],
+    reference: Annotated[
+        str | None,
+        typer.Option(help='Surface-position reference: "LFPG" or "LAT,LON".'),
+    ] = None,
+) -> None:
+    """Print the messages decoded from a receiver, one per line, until Ctrl+C."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        url = parse_source(source)
+        ref = None
+        if reference is not None:
+            parts = reference.split(",")
+            ref = resolve_reference(reference if len(parts) == 1 else [float(p) for p in parts])
+    except ValueError as exc:
+        raise tangram.TangramError(str(exc)) from None
+    listener = Listener(url, ref, out=lambda line: typer.echo(line))
+    try:
+        asyncio.run(listener.run())
+    except KeyboardInterrupt:
+        pass
+    typer.echo(listener.summary(), err=True)

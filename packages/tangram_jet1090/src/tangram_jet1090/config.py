@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["DEMO_FILE", "Jet1090Config", "default_cache_dir", "default_data_dir"]
+from .receivers.reference import resolve_reference
+from .receivers.sources import parse_source
+
+__all__ = ["DEMO_FILE", "MAX_SOURCES", "Jet1090Config", "default_cache_dir", "default_data_dir"]
 
 #: The recording shipped with the package (``replay_file = "demo"``).
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo.jsonl.gz"
+#: Most receivers one server reads (``sources``).
+MAX_SOURCES = 64
 
 
 def default_data_dir() -> Path:
@@ -67,6 +72,33 @@ class Jet1090Config(BaseModel):
     replay_speed: float = Field(default=1.0, gt=0, le=1000)
     #: Start again at the end of the recording.
     replay_loop: bool = False
+
+    #: Receivers read directly: ``beast://HOST:PORT``, ``avr://...``, ``sbs://...``.
+    sources: list[str] = Field(default_factory=list, max_length=MAX_SOURCES)
+    #: ``[lat, lon]`` or an ICAO airport code: the reference for surface positions.
+    reference: list[float] | str | None = None
+    #: The same frame from any receiver within this many seconds counts once.
+    dedup_window_secs: float = Field(default=1.0, ge=0, le=60)
+    #: A receiver silent for this long is disconnected and reconnected.
+    receiver_timeout_secs: float = Field(default=30.0, gt=0, le=3600)
+    #: Publish messages decoded from ``sources`` on ``jet1090_channel`` (jet1090 JSON).
+    publish_decoded: bool = False
+    #: Append every message decoded from ``sources`` to this ``.jsonl.gz``.
+    record_path: str | None = None
+
+    @field_validator("sources")
+    @classmethod
+    def _check_sources(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            parse_source(url)
+        return urls
+
+    @field_validator("reference")
+    @classmethod
+    def _check_reference(cls, value: list[float] | str | None) -> list[float] | str | None:
+        if value is not None:
+            resolve_reference(value)
+        return value
 
     def resolve(self, value: str, base: Path | None) -> Path:
         """A path from this table, relative to the configuration file's folder."""

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from .aircraftdb import AircraftDatabase, download_database, is_fresh
 from .config import Jet1090Config
 from .feed import FeedReader
 from .history import HistoryStore
-from .parse import MalformedMessage, UnknownMessage, parse_message
+from .parse import MalformedMessage, UnknownMessage, Update, extract, parse_message
+from .receivers_setup import build_receivers
 from .replay import ReplayError, ReplayStats, replay
 from .streaming import StreamingClients
 
@@ -77,6 +79,8 @@ class Jet1090Runtime:
             on_message=self.ingest,
             on_pmessage=self.control,
         )
+        #: Receivers read directly (``sources``), or None.
+        self.receivers = build_receivers(config, base_dir, self.ingest_decoded)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -103,10 +107,17 @@ class Jet1090Runtime:
     # -- feed callbacks (synchronous, hot path) ------------------------------------
 
     def ingest(self, channel: bytes, data: bytes) -> None:
+        self._ingest(parse_message, data)
+
+    def ingest_decoded(self, message: dict[str, Any]) -> None:
+        """A message decoded in-process (``sources``): the same path as the feed's."""
+        self._ingest(extract, message)
+
+    def _ingest(self, read: Callable[[Any], Update], data: Any) -> None:
         stats = self.stats
         stats.received += 1
         try:
-            icao24, timestamp, fields = parse_message(data)
+            icao24, timestamp, fields = read(data)
         except MalformedMessage as exc:
             stats.malformed += 1
             self._report(exc, data)
@@ -120,8 +131,9 @@ class Jet1090Runtime:
         if self.history is not None and "latitude" in fields:
             self.history.observe(record)
 
-    def _report(self, exc: Exception, data: bytes) -> None:
-        self.stats.last_error = f"{exc} in {data[:120]!r}"
+    def _report(self, exc: Exception, data: Any) -> None:
+        shown = data[:120] if isinstance(data, bytes) else str(data)[:120]
+        self.stats.last_error = f"{exc} in {shown!r}"
         # The first few are worth a warning; a broken feed must not flood the log.
         if self.stats.malformed + self.stats.unknown <= 5:
             log.warning("skipping a jet1090 message: %s", self.stats.last_error)
@@ -164,6 +176,10 @@ class Jet1090Runtime:
             await pipe.execute()
             self.stats.frames_sent += len(frames)
         return len(frames)
+
+    async def receivers_forever(self, redis_client: aioredis.Redis) -> None:
+        if self.receivers is not None:
+            await self.receivers.run(redis_client)
 
     async def history_forever(self) -> None:
         if self.history is None:
