@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .config import TangramConfig, load_config
     from .errors import ConfigError, PluginError, TangramError
     from .plugin import Plugin
+    from .runtime import Runtime
     from .state import BackendState, InjectBackendState
 
 try:
@@ -28,6 +29,7 @@ _LAZY = {
     "InjectBackendState": ".state",
     "Plugin": ".plugin",
     "PluginError": ".errors",
+    "Runtime": ".runtime",
     "TangramConfig": ".config",
     "TangramError": ".errors",
     "load_config": ".config",
@@ -39,6 +41,7 @@ __all__ = [
     "InjectBackendState",
     "Plugin",
     "PluginError",
+    "Runtime",
     "TangramConfig",
     "TangramError",
     "__version__",

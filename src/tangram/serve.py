@@ -16,6 +16,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,7 +33,7 @@ from .server import channel_public_url, create_app
 from .services import ServiceSupervisor
 from .state import BackendState
 
-__all__ = ["bind_socket", "resolve_redis", "serve"]
+__all__ = ["Started", "bind_socket", "resolve_redis", "serve", "started"]
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,22 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(config: TangramConfig) -> None:
-    """Run tangram until SIGINT/SIGTERM."""
+@dataclass
+class Started:
+    """What :func:`started` hands over: serve it with ``server.serve(sockets=[sock])``."""
+
+    state: BackendState
+    server: uvicorn.Server
+    sock: socket.socket
+    channel_url: str | None
+
+
+@asynccontextmanager
+async def started(config: TangramConfig) -> AsyncIterator[Started]:
+    """Everything ``tangram serve`` runs, ready to serve; stopped in reverse on exit.
+
+    Shared by :func:`serve` (signals, until Ctrl+C) and :class:`tangram.Runtime` (a
+    background thread). ``config.core.redis_url`` becomes the effective URL."""
     loaded = load_plugins(config)
     sock = bind_socket(config.server.host, config.server.port, "server", config.source_name)
     async with AsyncExitStack() as stack:
@@ -113,7 +128,6 @@ async def serve(config: TangramConfig) -> None:
         server = _Server(
             uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=3)
         )
-        _install_signal_handlers(server)
         names = ", ".join(loaded.plugins) or "none"
         log.info(
             "tangram %s serving http://%s:%d (API docs at /docs); channel %s; Redis %s; "
@@ -125,7 +139,14 @@ async def serve(config: TangramConfig) -> None:
             redis_url,
             names,
         )
-        await server.serve(sockets=[sock])
+        yield Started(state, server, sock, channel_url)
+
+
+async def serve(config: TangramConfig) -> None:
+    """Run tangram until SIGINT/SIGTERM."""
+    async with started(config) as running:
+        _install_signal_handlers(running.server)
+        await running.server.serve(sockets=[running.sock])
         log.info("shutting down")
 
 
