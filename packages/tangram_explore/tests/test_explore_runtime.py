@@ -1,0 +1,205 @@
+"""From a script to the map: ``tangram.Runtime`` started in this process, layers pushed
+with ``Session``, checked over HTTP and in a real headless Chromium, then stopped.
+
+No server fixture: the test starts tangram the way a notebook does (a private Redis and
+free ports all the same).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import polars as pl
+import psutil
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from tangram_explore import Session
+
+import tangram
+from tangram.testing import CHROMIUM, CHROMIUM_ARGS, RedisServer, free_port, start_redis, wait_for
+
+DIST = Path(__file__).resolve().parents[1] / "src" / "tangram_explore" / "dist-frontend"
+
+AIRPORTS = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [2.55, 49.01]},
+            "properties": {"name": "CDG"},
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [2.38, 48.72]},
+            "properties": {"name": "ORY"},
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [[[2, 48], [3, 48], [3, 49], [2, 48]]]},
+            "properties": {"name": "box"},
+        },
+    ],
+}
+
+
+def _config(redis_url: str, **limits: int) -> tangram.TangramConfig:
+    return tangram.TangramConfig.model_validate(
+        {
+            "core": {"redis_url": redis_url, "plugins": ["tangram_explore"]},
+            "server": {"port": free_port()},
+            "channel": {"port": free_port()},
+            "map": {"center_lat": 48.8, "center_lon": 2.4, "zoom": 7},
+            "plugins": {"tangram_explore": limits},
+        }
+    )
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _children(redis: RedisServer) -> list[psutil.Process]:
+    assert redis.process is not None
+    return [p for p in psutil.Process().children(recursive=True) if p.pid != redis.process.pid]
+
+
+@contextlib.contextmanager
+def _page(url: str) -> Iterator[Page]:
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} not found: run scripts/install-browser")
+    if not (DIST / "plugin.json").is_file():
+        pytest.fail("tangram_explore's frontend is not built: run `npm run build`")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(url)
+            page.wait_for_function("window.tangram && window.tangram.ready", timeout=30_000)
+            yield page
+            assert errors == []
+        finally:
+            browser.close()
+
+
+def _labels(page: Page) -> list[str]:
+    return page.locator("[data-widget-id='explore-layers'] .tg-explore-label").all_inner_texts()
+
+
+def _drawn(page: Page, layer_id: str, part: str) -> int:
+    """Features of one explore layer MapLibre actually rendered in the view."""
+    return int(
+        page.evaluate(
+            """([id]) => {
+                const map = window.tangram.map;
+                if (!map.getLayer(id)) return -1;
+                return map.queryRenderedFeatures({ layers: [id] }).length;
+            }""",
+            [f"explore-{layer_id}-{part}"],
+        )
+    )
+
+
+@pytest.mark.browser
+def test_runtime_push_show_remove_stop() -> None:
+    with start_redis() as redis:
+        config = _config(redis.url)
+        rt = tangram.Runtime(config).start()
+        try:
+            assert rt.url == f"http://127.0.0.1:{config.server.port}"
+            assert rt.state.config.core.redis_url == redis.url
+            assert rt.url in rt._repr_html_()
+            session = Session(rt)
+            airports = session.push(AIRPORTS, label="airports")
+            frame = pl.DataFrame(
+                {
+                    "latitude": [48.5, 48.6, 48.7, 48.8, None],
+                    "longitude": [2.0, 2.2, 2.4, 2.6, 2.8],
+                    "altitude": [1000, 12000, 23000, 34000, 5000],
+                }
+            )
+            points = session.push(frame, label="frame points", style={"color_by": "altitude"})
+
+            listed = httpx.get(f"{rt.url}/explore/layers").json()
+            assert [(layer["id"], layer["label"]) for layer in listed] == [
+                (airports, "airports"),
+                (points, "frame points"),
+            ]
+            assert listed[1]["style"] == {"color_by": "altitude", "range": [1000.0, 34000.0]}
+            data = httpx.get(f"{rt.url}/explore/data/{points}").json()
+            assert len(data["features"]) == 4  # the row without a latitude is skipped
+            assert data["features"][3]["properties"] == {"altitude": 34000.0}
+            assert len(httpx.get(f"{rt.url}/explore/data/{airports}").json()["features"]) == 3
+            assert [layer["id"] for layer in session.layers()] == [airports, points]
+
+            with _page(rt.url) as page:
+                wait_for(lambda: _labels(page) == ["airports", "frame points"], timeout=20)
+                wait_for(lambda: _drawn(page, points, "point") == 4, timeout=20)
+                assert _drawn(page, airports, "point") == 2
+                assert _drawn(page, airports, "fill") >= 1
+
+                # Below the aircraft layer if there is one, above the base map in any case.
+                order = page.evaluate("window.tangram.map.getStyle().layers.map(l => l.id)")
+                assert order.index(f"explore-{airports}-fill") > 0
+
+                # remove() takes the layer off the open page, live.
+                session.remove(airports)
+                wait_for(lambda: _labels(page) == ["frame points"], timeout=10)
+                assert _drawn(page, airports, "point") == -1
+                # ... and a layer pushed now appears, live.
+                flights = pl.DataFrame(
+                    {
+                        "flight_id": ["a", "a", "a", "b", "b"],
+                        "timestamp": [3, 1, 2, 1, 2],
+                        "latitude": [48.3, 48.1, 48.2, 49.0, 49.1],
+                        "longitude": [1.3, 1.1, 1.2, 3.0, 3.1],
+                    }
+                )
+                lines = session.push(flights, label="two flights")
+                wait_for(lambda: _labels(page) == ["frame points", "two flights"], timeout=10)
+                wait_for(lambda: _drawn(page, lines, "line") >= 2, timeout=20)
+                line_a = httpx.get(f"{rt.url}/explore/data/{lines}").json()["features"][0]
+                assert line_a["geometry"]["coordinates"] == [[1.1, 48.1], [1.2, 48.2], [1.3, 48.3]]
+
+                # The visibility toggle hides the layer without removing it.
+                page.locator(f"[data-layer-id='{points}'] input[type=checkbox]").uncheck()
+                wait_for(lambda: _drawn(page, points, "point") == 0, timeout=10)
+
+                assert session.clear() == 2
+                wait_for(lambda: _labels(page) == [], timeout=10)
+            assert _children(redis), "the channel gateway runs as a child process"
+        finally:
+            rt.stop()
+        assert not _listening(config.server.port)
+        assert not _listening(config.channel.port)
+        assert _children(redis) == []
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{rt.url}/explore/layers")
+
+
+def test_second_runtime_on_busy_port_fails_with_one_line(redis_server: RedisServer) -> None:
+    config = _config(redis_server.url)
+    with tangram.Runtime(config) as rt:
+        with pytest.raises(tangram.TangramError) as caught:
+            tangram.Runtime(config).start()
+        message = str(caught.value)
+        assert "\n" not in message
+        assert f"[server] 127.0.0.1:{config.server.port} is already in use" in message
+        assert httpx.get(f"{rt.url}/explore/layers").json() == []  # the first one carries on
+    assert not _listening(config.server.port)
+    assert _children(redis_server) == []
+
+
+async def test_async_with_keeps_the_callers_loop_running(redis_server: RedisServer) -> None:
+    config = _config(redis_server.url)
+    config.channel.enabled = False
+    async with tangram.Runtime(config) as rt:
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{rt.url}/explore/layers")).json() == []
+    assert not _listening(config.server.port)
