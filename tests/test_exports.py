@@ -13,6 +13,7 @@ PUBLIC_MODULES = [
     "tangram.errors",
     "tangram.plugin",
     "tangram.redis",
+    "tangram.runtime",
     "tangram.state",
     "tangram.testing",
     "tangram.channel",

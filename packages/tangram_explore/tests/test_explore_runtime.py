@@ -203,3 +203,27 @@ async def test_async_with_keeps_the_callers_loop_running(redis_server: RedisServ
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"{rt.url}/explore/layers")).json() == []
     assert not _listening(config.server.port)
+
+
+def test_path_config_with_embedded_redis_leaves_nothing_behind(tmp_path: Path) -> None:
+    http, channel = free_port(), free_port()
+    path = tmp_path / "tangram.toml"
+    path.write_text(
+        f'[core]\nredis_url = "embedded"\nplugins = ["tangram_explore"]\n'
+        f"[server]\nport = {http}\n[channel]\nport = {channel}\n"
+    )
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    rt = tangram.Runtime(path).start()
+    try:
+        started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+        names = sorted(p.name() for p in started)
+        assert any("redis" in name or "valkey" in name for name in names), names
+        assert len(started) == 2, names  # the embedded Redis and the channel gateway
+        assert rt.state.redis_url.startswith("redis://127.0.0.1:")
+        Session(rt).push(AIRPORTS, label="airports")
+    finally:
+        rt.stop()
+    assert psutil.wait_procs(started, timeout=5)[1] == []
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
+    assert not _listening(http) and not _listening(channel)
+    rt.stop()  # twice is harmless
