@@ -41,6 +41,11 @@ class Limits:
     max_layer_bytes: int = 256 * 1024 * 1024
     max_total_bytes: int = 512 * 1024 * 1024
 
+    def __post_init__(self) -> None:
+        for name in ("max_layers", "max_features", "max_layer_bytes", "max_total_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
 
 @dataclass
 class Layer:
