@@ -46,14 +46,13 @@ AIRPORTS = {
 }
 
 
-def _config(redis_url: str, **limits: int) -> tangram.TangramConfig:
+def _config(redis_url: str, *plugins: str) -> tangram.TangramConfig:
     return tangram.TangramConfig.model_validate(
         {
-            "core": {"redis_url": redis_url, "plugins": ["tangram_explore"]},
+            "core": {"redis_url": redis_url, "plugins": [*plugins, "tangram_explore"]},
             "server": {"port": free_port()},
             "channel": {"port": free_port()},
             "map": {"center_lat": 48.8, "center_lon": 2.4, "zoom": 7},
-            "plugins": {"tangram_explore": limits},
         }
     )
 
@@ -88,6 +87,24 @@ def _page(url: str) -> Iterator[Page]:
             browser.close()
 
 
+RECORDING = "\n".join(
+    [
+        '{"timestamp": 1.0, "icao24": "3946e3", "altitude": 4950, "latitude": 48.9, "longitude": 2.2}',
+        '{"timestamp": 1.5, "icao24": "3946e3", "df": "4", "altitude": 5000}',
+        '{"timestamp": 2.0, "icao24": "3946e3", "altitude": 5100, "latitude": 48.95, "longitude": 2.4}',
+        '{"timestamp": 2.0, "icao24": "4ca63a", "altitude": 6825, "latitude": 48.6, "longitude": 1.7}',
+    ]
+)
+#: What a user's drop does: a DragEvent carrying a File, on the map.
+_DROP = """([name, text]) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], name));
+    const target = window.tangram.map.getContainer();
+    target.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    target.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+}"""
+
+
 def _labels(page: Page) -> list[str]:
     return page.locator("[data-widget-id='explore-layers'] .tg-explore-label").all_inner_texts()
 
@@ -109,7 +126,8 @@ def _drawn(page: Page, layer_id: str, part: str) -> int:
 @pytest.mark.browser
 def test_runtime_push_show_remove_stop() -> None:
     with start_redis() as redis:
-        config = _config(redis.url)
+        # With the aircraft of jet1090, to check that layers go below them.
+        config = _config(redis.url, "tangram_jet1090")
         rt = tangram.Runtime(config).start()
         try:
             assert rt.url == f"http://127.0.0.1:{config.server.port}"
@@ -144,9 +162,11 @@ def test_runtime_push_show_remove_stop() -> None:
                 assert _drawn(page, airports, "point") == 2
                 assert _drawn(page, airports, "fill") >= 1
 
-                # Below the aircraft layer if there is one, above the base map in any case.
+                # Above the base map, below the aircraft.
+                wait_for(lambda: page.evaluate("!!window.tangram.map.getLayer('jet1090-aircraft')"))
                 order = page.evaluate("window.tangram.map.getStyle().layers.map(l => l.id)")
-                assert order.index(f"explore-{airports}-fill") > 0
+                ours = [i for i, name in enumerate(order) if name.startswith("explore-")]
+                assert 0 < min(ours) and max(ours) < order.index("jet1090-aircraft"), order
 
                 # remove() takes the layer off the open page, live.
                 session.remove(airports)
@@ -171,7 +191,20 @@ def test_runtime_push_show_remove_stop() -> None:
                 page.locator(f"[data-layer-id='{points}'] input[type=checkbox]").uncheck()
                 wait_for(lambda: _drawn(page, points, "point") == 0, timeout=10)
 
-                assert session.clear() == 2
+                # A jet1090 recording dropped on the map becomes one trajectory per aircraft.
+                page.evaluate(_DROP, ["rec.jsonl", RECORDING])
+                want = ["frame points", "two flights", "rec.jsonl"]
+                wait_for(lambda: _labels(page) == want, timeout=10)
+                dropped = [layer for layer in session.layers() if layer["label"] == "rec.jsonl"]
+                assert dropped[0]["features"] == 2
+                wait_for(lambda: _drawn(page, dropped[0]["id"], "line") >= 1, timeout=20)
+                # A file without positions: the widget says which column was expected.
+                page.evaluate(_DROP, ["bad.csv", "a,b\n1,2\n"])
+                error = page.locator("[data-widget-id='explore-layers'] .tg-explore-error")
+                error.wait_for(timeout=10_000)
+                assert "bad.csv: expected a 'latitude' column" in error.inner_text()
+
+                assert session.clear() == 3
                 wait_for(lambda: _labels(page) == [], timeout=10)
             assert _children(redis), "the channel gateway runs as a child process"
         finally:
