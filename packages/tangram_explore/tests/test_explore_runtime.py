@@ -8,6 +8,7 @@ free ports all the same).
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,11 +89,12 @@ def _page(url: str) -> Iterator[Page]:
 
 
 RECORDING = "\n".join(
-    [
-        '{"timestamp": 1.0, "icao24": "3946e3", "altitude": 4950, "latitude": 48.9, "longitude": 2.2}',
-        '{"timestamp": 1.5, "icao24": "3946e3", "df": "4", "altitude": 5000}',
-        '{"timestamp": 2.0, "icao24": "3946e3", "altitude": 5100, "latitude": 48.95, "longitude": 2.4}',
-        '{"timestamp": 2.0, "icao24": "4ca63a", "altitude": 6825, "latitude": 48.6, "longitude": 1.7}',
+    json.dumps(message)
+    for message in [
+        {"timestamp": 1, "icao24": "3946e3", "altitude": 4950, "latitude": 48.9, "longitude": 2.2},
+        {"timestamp": 1.5, "icao24": "3946e3", "df": "4", "altitude": 5000},
+        {"timestamp": 2, "icao24": "3946e3", "altitude": 5100, "latitude": 48.95, "longitude": 2.4},
+        {"timestamp": 2, "icao24": "4ca63a", "altitude": 6825, "latitude": 48.6, "longitude": 1.7},
     ]
 )
 #: What a user's drop does: a DragEvent carrying a File, on the map.
@@ -100,8 +102,9 @@ _DROP = """([name, text]) => {
     const transfer = new DataTransfer();
     transfer.items.add(new File([text], name));
     const target = window.tangram.map.getContainer();
-    target.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    target.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    const init = { dataTransfer: transfer, bubbles: true, cancelable: true };
+    target.dispatchEvent(new DragEvent("dragover", init));
+    target.dispatchEvent(new DragEvent("drop", init));
 }"""
 
 
