@@ -99,6 +99,12 @@ def table_to_geojson(
     )
 
 
+def _numbers(values: Sequence[Any]) -> list[float | None]:
+    # The common case (finite floats) without a call per value: x - x is 0.0 only for
+    # finite x.
+    return [v if v.__class__ is float and v - v == 0.0 else _number(v) for v in values]
+
+
 def _points(
     lats: Sequence[Any],
     lons: Sequence[Any],
@@ -106,21 +112,29 @@ def _points(
     color_by: str | None,
     max_features: int,
 ) -> dict[str, Any]:
-    features: list[dict[str, Any]] = []
-    for row in range(len(lats)):
-        lat, lon = _number(lats[row]), _number(lons[row])
-        if lat is None or lon is None:
-            continue
-        if len(features) >= max_features:
-            raise _too_many(max_features)
-        properties = {} if values is None else {color_by: _number(values[row])}
-        features.append(
+    xs, ys = _numbers(lons), _numbers(lats)
+    if values is None or color_by is None:
+        features = [
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": properties,
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+                "properties": {},
             }
-        )
+            for x, y in zip(xs, ys)
+            if x is not None and y is not None
+        ]
+    else:
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+                "properties": {color_by: v},
+            }
+            for x, y, v in zip(xs, ys, _numbers(values))
+            if x is not None and y is not None
+        ]
+    if len(features) > max_features:
+        raise _too_many(max_features)
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -82,6 +82,18 @@ def _geometry(geometry: Any, where: str, nested: bool = False) -> dict[str, Any]
     if not isinstance(geometry, Mapping):
         raise ExploreError(f"{where}: expected a GeoJSON geometry object")
     kind = geometry.get("type")
+    if kind == "Point":
+        # The common case, a million times over in a large layer: no call per number.
+        xy = geometry.get("coordinates")
+        if (
+            xy.__class__ is list
+            and len(xy) == 2
+            and xy[0].__class__ is float
+            and xy[1].__class__ is float
+            and xy[0] - xy[0] == 0.0
+            and xy[1] - xy[1] == 0.0
+        ):
+            return {"type": kind, "coordinates": xy}
     if kind == "GeometryCollection" and not nested:
         parts = geometry.get("geometries")
         if not isinstance(parts, Sequence) or isinstance(parts, (str, bytes)):
