@@ -120,7 +120,7 @@ def _points(
                 "geometry": {"type": "Point", "coordinates": [x, y]},
                 "properties": {},
             }
-            for x, y in zip(xs, ys)
+            for x, y in zip(xs, ys, strict=True)
             if x is not None and y is not None
         ]
     else:
@@ -130,7 +130,7 @@ def _points(
                 "geometry": {"type": "Point", "coordinates": [x, y]},
                 "properties": {color_by: v},
             }
-            for x, y, v in zip(xs, ys, _numbers(values))
+            for x, y, v in zip(xs, ys, _numbers(values), strict=True)
             if x is not None and y is not None
         ]
     if len(features) > max_features:
