@@ -17,8 +17,9 @@ import html
 import logging
 import os
 import threading
+from collections.abc import Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import TangramConfig, load_config
 from .errors import TangramError
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from .state import BackendState
 
 __all__ = ["Runtime"]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +120,11 @@ class Runtime:
             raise TangramError("the Runtime is not started; call .start() first")
         return self._running.state
 
-    def call(self, coro: object, timeout: float | None = 30.0) -> object:
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
         """Run a coroutine on the runtime's loop (where ``state``'s clients live) and
         return its result."""
         if self._loop is None or not self.running:
             raise TangramError("the Runtime is not started; call .start() first")
-        if not asyncio.iscoroutine(coro):
-            raise TypeError(f"Runtime.call expects a coroutine, got {type(coro).__name__}")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     # -- context managers and notebook display --------------------------------------------

@@ -263,3 +263,14 @@ def test_path_config_with_embedded_redis_leaves_nothing_behind(tmp_path: Path) -
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
     assert not _listening(http) and not _listening(channel)
     rt.stop()  # twice is harmless
+
+
+def test_call_runs_on_the_runtime_loop(redis_server: RedisServer) -> None:
+    config = _config(redis_server.url)
+    config.channel.enabled = False
+    with tangram.Runtime(config) as rt:
+        assert rt.call(rt.state.redis_client.ping()) is True
+        assert rt.running and "running" in rt._repr_html_()
+    assert not rt.running and "stopped" in rt._repr_html_()
+    with pytest.raises(tangram.TangramError, match="not started"):
+        _ = rt.state
