@@ -13,6 +13,7 @@ caller keeps control, and a notebook's own running loop is never touched::
 from __future__ import annotations
 
 import asyncio
+import atexit
 import html
 import logging
 import os
@@ -67,7 +68,12 @@ class Runtime:
             raise TangramError("this Runtime is already started; create a new one to restart")
         self._thread = threading.Thread(target=self._run, name="tangram-runtime", daemon=True)
         self._thread.start()
-        if not self._ready.wait(timeout):
+        try:
+            ready = self._ready.wait(timeout)
+        except BaseException:  # Ctrl+C (a notebook's interrupt) while starting
+            self.stop()
+            raise
+        if not ready:
             self.stop()
             raise TangramError(f"tangram did not start within {timeout:g} s")
         if self._error is not None:
@@ -75,6 +81,9 @@ class Runtime:
             self._thread.join(STOP_TIMEOUT_SECS)
             self._thread = None
             raise error
+        # A script that ends without stop() still stops in order (the children would
+        # otherwise only get their parent-death signal).
+        atexit.register(self.stop)
         return self
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECS) -> None:
@@ -93,6 +102,7 @@ class Runtime:
             except RuntimeError:  # the loop closed meanwhile: nothing left to stop
                 pass
         thread.join(timeout)
+        atexit.unregister(self.stop)
         if thread.is_alive():
             raise TangramError(f"tangram did not stop within {timeout:g} s")
         self._thread = None

@@ -236,3 +236,15 @@ def test_server_refuses_bad_input_and_stays_up(small: str) -> None:
     assert httpx.get(f"{small}/explore/data/nope").status_code == 404
     assert httpx.delete(f"{small}/explore/layers/nope").status_code == 404
     assert httpx.get(f"{small}/explore/layers").status_code == 200
+
+
+def test_a_track_of_floats_is_a_heading_not_an_id() -> None:
+    headings = {"latitude": [1, 2], "longitude": [3, 4], "track": [90.0, 91.5]}
+    assert [
+        f["geometry"]["type"] for f in table_to_geojson(headings, max_features=5)["features"]
+    ] == [
+        "Point",
+        "Point",
+    ]
+    ids = {"latitude": [1, 2], "longitude": [3, 4], "track": ["t1", "t1"]}
+    assert table_to_geojson(ids, max_features=5)["features"][0]["geometry"]["type"] == "LineString"

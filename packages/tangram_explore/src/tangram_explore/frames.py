@@ -2,8 +2,9 @@
 
 A table needs ``latitude`` and ``longitude`` columns (``lat``/``lon``/``lng`` also
 work). Rows become points, or one line per group when a ``flight_id``, ``icao24`` or
-``track`` column is present (in that order of preference), in ``timestamp`` order when
-there is such a column. ``color_by`` names a numeric column copied into each point's
+``track`` column is present (in that order of preference; a ``track`` of floats is a
+heading, not an id, and groups nothing), in ``timestamp`` order when there is such a
+column. ``color_by`` names a numeric column copied into each point's
 properties (for lines: the mean over the line). polars, pandas and pyarrow are imported
 by their own objects only: none of them is required.
 """
@@ -84,6 +85,8 @@ def table_to_geojson(
     lats, lons = columns[lat_name], columns[lon_name]
     values = columns[color_by] if color_by is not None else None
     group_name = _find(columns, GROUP_COLUMNS)
+    if group_name is not None and group_name.lower() == "track" and _is_angle(columns[group_name]):
+        group_name = None  # jet1090's "track" is a heading in degrees, not a track id
     if group_name is None:
         return _points(lats, lons, values, color_by, max_features)
     order_name = _find(columns, ORDER_COLUMNS)
@@ -172,6 +175,10 @@ def _lines(
         )
         features.append({"type": "Feature", "geometry": geometry, "properties": properties})
     return {"type": "FeatureCollection", "features": features}
+
+
+def _is_angle(values: Sequence[Any]) -> bool:
+    return any(isinstance(v, float) for v in values[:100])
 
 
 def _order_key(value: Any) -> tuple[int, float, str]:
