@@ -56,6 +56,8 @@ class Runtime:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: Started | None = None
         self._ready = threading.Event()
+        #: stop() during start-up: serving ends as soon as it begins.
+        self._stop_requested = threading.Event()
         self._error: BaseException | None = None
         self._url: str | None = None
 
@@ -66,6 +68,8 @@ class Runtime:
         :class:`~tangram.TangramError` (busy port, bad plugin...) if it cannot."""
         if self._thread is not None:
             raise TangramError("this Runtime is already started; create a new one to restart")
+        self._ready.clear()
+        self._stop_requested.clear()
         self._thread = threading.Thread(target=self._run, name="tangram-runtime", daemon=True)
         self._thread.start()
         try:
@@ -92,6 +96,7 @@ class Runtime:
         thread, loop, running = self._thread, self._loop, self._running
         if thread is None:
             return
+        self._stop_requested.set()
         if loop is not None and running is not None and not loop.is_closed():
 
             def request_exit() -> None:
@@ -205,6 +210,8 @@ class Runtime:
             serving = asyncio.create_task(running.server.serve(sockets=[running.sock]))
             while not running.server.started and not serving.done():
                 await asyncio.sleep(0.02)
+            if self._stop_requested.is_set():
+                running.server.should_exit = True
             if serving.done():
                 serving.result()  # raises what made it fail
                 raise TangramError("the HTTP server exited at start-up (see the log above)")

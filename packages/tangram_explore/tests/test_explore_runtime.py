@@ -274,3 +274,14 @@ def test_call_runs_on_the_runtime_loop(redis_server: RedisServer) -> None:
     assert not rt.running and "stopped" in rt._repr_html_()
     with pytest.raises(tangram.TangramError, match="not started"):
         _ = rt.state
+
+
+def test_a_stopped_runtime_starts_again(redis_server: RedisServer) -> None:
+    config = _config(redis_server.url)
+    config.channel.enabled = False
+    rt = tangram.Runtime(config)
+    for _ in range(2):
+        rt.start()
+        assert httpx.get(f"{rt.url}/explore/layers").json() == []
+        rt.stop()
+        assert not _listening(config.server.port)
