@@ -19,6 +19,7 @@ import psutil
 import pytest
 from playwright.sync_api import Page, sync_playwright
 from tangram_explore import Session
+from tangram_explore.points import BINARY_MIN_POINTS
 
 import tangram
 from tangram.testing import CHROMIUM, CHROMIUM_ARGS, RedisServer, free_port, start_redis, wait_for
@@ -110,6 +111,19 @@ _DROP = """([name, text]) => {
 
 def _labels(page: Page) -> list[str]:
     return page.locator("[data-widget-id='explore-layers'] .tg-explore-label").all_inner_texts()
+
+
+def _points_drawn(page: Page, layer_id: str) -> int:
+    """Points a float32 layer handed to WebGL on its last frame (-1: no such layer)."""
+    return int(
+        page.evaluate(
+            """([id]) => {
+                const layer = window.tangram.map.getLayer(id);
+                return layer ? layer.implementation.drawn : -1;
+            }""",
+            [f"explore-{layer_id}-points"],
+        )
+    )
 
 
 def _drawn(page: Page, layer_id: str, part: str) -> int:
@@ -209,6 +223,31 @@ def test_runtime_push_show_remove_stop() -> None:
 
                 assert session.clear() == 3
                 wait_for(lambda: _labels(page) == [], timeout=10)
+
+                # A large point table travels as float32 columns and is drawn from them.
+                n = BINARY_MIN_POINTS
+                big = pl.DataFrame(
+                    {
+                        "latitude": [48.0 + i / n for i in range(n)],
+                        "longitude": [1.5 + 2 * i / n for i in range(n)],
+                        "altitude": [float(i) for i in range(n)],
+                    }
+                )
+                many = session.push(big, label="big points", style={"color_by": "altitude"})
+                (described,) = session.layers()
+                assert described["format"] == "points" and described["features"] == n
+                assert described["style"]["range"] == [0.0, n - 1.0]
+                raw = httpx.get(f"{rt.url}/explore/data/{many}")
+                assert raw.headers["content-type"] == "application/octet-stream"
+                assert len(raw.content) == 3 * 4 * n
+                as_geojson = httpx.get(f"{rt.url}/explore/data/{many}?format=geojson").json()
+                assert len(as_geojson["features"]) == n
+                assert as_geojson["features"][0]["properties"] == {"altitude": 0.0}
+                wait_for(lambda: _labels(page) == ["big points"], timeout=10)
+                wait_for(lambda: _points_drawn(page, many) == n, timeout=30)
+                session.remove(many)
+                wait_for(lambda: _labels(page) == [], timeout=10)
+                assert _points_drawn(page, many) == -1
             assert _children(redis), "the channel gateway runs as a child process"
         finally:
             rt.stop()

@@ -7,6 +7,7 @@
 import type { TangramApi } from "@tangram/api";
 import type { ExpressionSpecification, Map as MaplibreMap } from "maplibre-gl";
 import { reactive } from "vue";
+import { PointsLayer } from "./points";
 
 export interface LayerInfo {
   id: string;
@@ -21,6 +22,9 @@ export interface LayerInfo {
   };
   features: number;
   bytes: number;
+  /** "points": float32 columns drawn by a PointsLayer; otherwise GeoJSON. */
+  format?: string;
+  columns?: string[];
 }
 
 export interface Shown extends LayerInfo {
@@ -32,12 +36,14 @@ const PALETTE = ["#d6336c", "#1098ad", "#f59f00", "#7048e8", "#37b24d", "#e8590c
 const RAMP = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
 
 export const source = (id: string): string => `explore-${id}`;
+export const pointsLayer = (id: string): string => `explore-${id}-points`;
 const parts = (id: string): string[] => ["fill", "line", "point"].map((p) => `explore-${id}-${p}`);
 
 export class ExploreLayers {
   /** What the widget lists, oldest first. */
   readonly shown = reactive<Shown[]>([]);
   private count = 0;
+  private readonly points = new Map<string, PointsLayer>();
 
   constructor(private readonly api: TangramApi) {}
 
@@ -47,6 +53,11 @@ export class ExploreLayers {
 
   add(info: LayerInfo): void {
     if (this.has(info.id)) return;
+    if (info.format === "points") {
+      this.shown.push({ ...info, visible: true });
+      void this.addPoints(info);
+      return;
+    }
     const map = this.api.map.map;
     const color = this.colour(info);
     const opacity = info.style.opacity ?? 0.85;
@@ -96,8 +107,35 @@ export class ExploreLayers {
   remove(id: string): void {
     const index = this.shown.findIndex((layer) => layer.id === id);
     if (index < 0) return;
-    this.shown.splice(index, 1);
-    this.api.map.removeSource(source(id)); // and its layers
+    const [layer] = this.shown.splice(index, 1);
+    if (layer.format === "points") {
+      this.points.delete(id);
+      this.api.map.removeLayer(pointsLayer(id));
+    } else {
+      this.api.map.removeSource(source(id)); // and its layers
+    }
+  }
+
+  private async addPoints(info: LayerInfo): Promise<void> {
+    const response = await fetch(`/explore/data/${encodeURIComponent(info.id)}`);
+    if (!response.ok || !this.has(info.id)) return;
+    const buffer = await response.arrayBuffer();
+    if (!this.has(info.id)) return; // removed while downloading
+    const fixed = info.style.color ?? PALETTE[this.count++ % PALETTE.length];
+    const layer = new PointsLayer(
+      pointsLayer(info.id),
+      { count: info.features, buffer, hasValue: (info.columns ?? []).length > 2 },
+      {
+        color: fixed,
+        range: info.style.color_by ? info.style.range : undefined,
+        radius: info.style.radius ?? 2,
+        opacity: info.style.opacity ?? 0.85,
+      },
+    );
+    this.points.set(info.id, layer);
+    this.api.map.addLayer(layer, this.below(this.api.map.map));
+    const shown = this.shown.find((l) => l.id === info.id);
+    if (shown && !shown.visible) layer.setVisible(false);
   }
 
   clear(): void {
@@ -108,6 +146,7 @@ export class ExploreLayers {
     const layer = this.shown.find((l) => l.id === id);
     if (!layer) return;
     layer.visible = visible;
+    this.points.get(id)?.setVisible(visible);
     const map = this.api.map.map;
     for (const part of parts(id)) {
       if (map.getLayer(part)) map.setLayoutProperty(part, "visibility", visible ? "visible" : "none");

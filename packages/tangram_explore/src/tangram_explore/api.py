@@ -1,7 +1,8 @@
 """HTTP routes of the layers, and their announcements on ``to:explore:layers``.
 
 ``GET /explore/layers`` lists them, ``GET /explore/data/{id}`` serves one as GeoJSON,
-``POST /explore/layers`` adds GeoJSON (what :class:`~tangram_explore.Session` sends),
+``POST /explore/layers`` adds GeoJSON (what :class:`~tangram_explore.Session` sends;
+large point tables go to ``POST /explore/points`` as float32 columns),
 ``POST /explore/upload?name=...`` adds a file dropped on the map, ``DELETE
 /explore/layers/{id}`` and ``DELETE /explore/layers`` remove. Each change is published
 to Redis ``to:explore:layers`` as ``{"action": "add"|"remove"|"clear", ...}``.
@@ -22,6 +23,7 @@ import tangram
 
 from .files import file_to_geojson
 from .geojson import ExploreError, as_feature_collection
+from .points import MAX_HEADER, decode, to_geojson
 from .store import LayerStore, Limits
 
 __all__ = ["TOPIC", "router"]
@@ -103,12 +105,20 @@ async def list_layers(request: Request, state: tangram.InjectBackendState) -> JS
 
 @router.get("/data/{layer_id}")
 async def layer_data(
-    layer_id: str, request: Request, state: tangram.InjectBackendState
+    layer_id: str, request: Request, state: tangram.InjectBackendState, format: str | None = None
 ) -> Response:
-    """One layer as a GeoJSON FeatureCollection."""
+    """One layer as a GeoJSON FeatureCollection; a ``points`` layer as its float32
+    columns, or as GeoJSON with ``?format=geojson``."""
     layer = _layers(request, state).store.get(layer_id)
     if layer is None:
         raise HTTPException(404, f"no layer {layer_id!r}; GET /explore/layers lists them")
+    if layer.format == "points":
+        if format == "geojson":
+            collection = await asyncio.to_thread(
+                to_geojson, layer.body, layer.features, layer.columns
+            )
+            return Response(orjson.dumps(collection), media_type="application/geo+json")
+        return Response(layer.body, media_type="application/octet-stream")
     return Response(layer.body, media_type="application/geo+json")
 
 
@@ -136,6 +146,22 @@ async def add_layer(request: Request, state: tangram.InjectBackendState) -> JSON
         return as_feature_collection(payload["data"], limits.max_features)
 
     return await _add(request, state, parse, lambda: label[0], lambda: style[0])
+
+
+@router.post("/points", status_code=201)
+async def add_points(request: Request, state: tangram.InjectBackendState) -> JSONResponse:
+    """A large point set as float32 columns (see :mod:`tangram_explore.points`)."""
+    layers = _layers(request, state)
+    body = await _read_body(request, layers.store.limits.max_layer_bytes + MAX_HEADER + 4)
+    try:
+        points = await asyncio.to_thread(decode, body, layers.store.limits.max_features)
+        async with layers.lock:
+            layer = layers.store.add_points(points)
+    except ExploreError as exc:
+        raise HTTPException(400, str(exc)) from None
+    described = layer.describe()
+    await _announce(state, {"action": "add", "layer": described})
+    return JSONResponse(described, status_code=201)
 
 
 @router.post("/upload", status_code=201)

@@ -17,7 +17,7 @@ from typing import Any
 
 from .geojson import ExploreError
 
-__all__ = ["GROUP_COLUMNS", "columns_of", "is_table", "table_to_geojson"]
+__all__ = ["GROUP_COLUMNS", "columns_of", "is_table", "point_columns", "table_to_geojson"]
 
 LATITUDE = ("latitude", "lat")
 LONGITUDE = ("longitude", "lon", "lng")
@@ -69,11 +69,8 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def table_to_geojson(
-    columns: Columns, *, color_by: str | None = None, max_features: int
-) -> dict[str, Any]:
-    """Points or lines as a FeatureCollection; rows without a finite position are
-    skipped. Raises ExploreError naming the missing column."""
+def _locate(columns: Columns, color_by: str | None) -> tuple[str, str, str | None]:
+    """The latitude, longitude and grouping columns; ExploreError naming a missing one."""
     names = ", ".join(columns) or "none"
     lat_name, lon_name = _find(columns, LATITUDE), _find(columns, LONGITUDE)
     if lat_name is None or lon_name is None:
@@ -82,11 +79,42 @@ def table_to_geojson(
         raise ExploreError(f"expected a {missing!r} column (or {alias}); the columns are: {names}")
     if color_by is not None and color_by not in columns:
         raise ExploreError(f"style color_by: no column {color_by!r}; the columns are: {names}")
-    lats, lons = columns[lat_name], columns[lon_name]
-    values = columns[color_by] if color_by is not None else None
     group_name = _find(columns, GROUP_COLUMNS)
     if group_name is not None and group_name.lower() == "track" and _is_angle(columns[group_name]):
         group_name = None  # jet1090's "track" is a heading in degrees, not a track id
+    return lat_name, lon_name, group_name
+
+
+def point_columns(
+    columns: Columns, color_by: str | None
+) -> tuple[list[float], list[float], list[float | None] | None] | None:
+    """Longitudes, latitudes (finite) and values of a table of points, or None when a
+    column groups the rows into lines."""
+    lat_name, lon_name, group_name = _locate(columns, color_by)
+    if group_name is not None:
+        return None
+    xs, ys = _numbers(columns[lon_name]), _numbers(columns[lat_name])
+    keep = [
+        i for i, (x, y) in enumerate(zip(xs, ys, strict=True)) if x is not None and y is not None
+    ]
+    if len(keep) < len(xs):
+        xs, ys = [xs[i] for i in keep], [ys[i] for i in keep]
+    values = None
+    if color_by is not None:
+        values = _numbers(columns[color_by])
+        if len(keep) < len(values):
+            values = [values[i] for i in keep]
+    return xs, ys, values  # type: ignore[return-value]  # None filtered out above
+
+
+def table_to_geojson(
+    columns: Columns, *, color_by: str | None = None, max_features: int
+) -> dict[str, Any]:
+    """Points or lines as a FeatureCollection; rows without a finite position are
+    skipped. Raises ExploreError naming the missing column."""
+    lat_name, lon_name, group_name = _locate(columns, color_by)
+    lats, lons = columns[lat_name], columns[lon_name]
+    values = columns[color_by] if color_by is not None else None
     if group_name is None:
         return _points(lats, lons, values, color_by, max_features)
     order_name = _find(columns, ORDER_COLUMNS)

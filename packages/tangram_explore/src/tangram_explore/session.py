@@ -14,8 +14,9 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from .frames import columns_of, is_table, table_to_geojson
+from .frames import columns_of, is_table, point_columns, table_to_geojson
 from .geojson import ExploreError
+from .points import BINARY_MIN_POINTS, encode
 
 __all__ = ["Session"]
 
@@ -46,9 +47,22 @@ class Session:
         style_dict = dict(style) if style is not None else None
         if is_table(data):
             color_by = (style_dict or {}).get("color_by")
+            color_by = color_by if isinstance(color_by, str) else None
+            columns = columns_of(data)
+            points = point_columns(columns, color_by)
+            if points is not None and len(points[0]) >= BINARY_MIN_POINTS:
+                # Large point sets: float32 columns, no object per point anywhere.
+                xs, ys, values = points
+                body = encode(xs, ys, values, color_by, label, style_dict)
+                response = self._client.post(
+                    "/explore/points",
+                    content=body,
+                    headers={"content-type": "application/octet-stream"},
+                )
+                return str(self._check(response)["id"])
             geojson: Any = table_to_geojson(
-                columns_of(data),
-                color_by=color_by if isinstance(color_by, str) else None,
+                columns,
+                color_by=color_by,
                 max_features=sys.maxsize,  # the server applies its own limit
             )
         elif hasattr(data, "__geo_interface__"):

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from .geojson import ExploreError
+from .points import Points
 
 __all__ = ["Layer", "LayerStore", "Limits", "check_style"]
 
@@ -54,16 +55,23 @@ class Layer:
     style: dict[str, Any]
     features: int
     body: bytes = field(repr=False)
+    #: "geojson", or "points" (float32 columns, see :mod:`tangram_explore.points`).
+    format: str = "geojson"
+    columns: list[str] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         """What ``GET /explore/layers`` lists and browsers are told."""
-        return {
+        described = {
             "id": self.id,
             "label": self.label,
             "style": self.style,
             "features": self.features,
             "bytes": len(self.body),
+            "format": self.format,
         }
+        if self.format == "points":
+            described["columns"] = self.columns
+        return described
 
 
 def check_style(style: Any) -> dict[str, Any]:
@@ -117,12 +125,7 @@ class LayerStore:
 
     def add(self, collection: dict[str, Any], label: str | None, style: Any) -> Layer:
         """Store a checked FeatureCollection; raises ExploreError when a limit is hit."""
-        limits = self.limits
-        if len(self._layers) >= limits.max_layers:
-            raise ExploreError(
-                f"already {limits.max_layers} layers (the limit); remove some first "
-                "(Session.remove/clear) or raise [plugins.tangram_explore] max_layers"
-            )
+        self._admit_one_more()
         checked = check_style(style)
         color_by = checked.get("color_by")
         if color_by is not None:
@@ -133,26 +136,52 @@ class LayerStore:
                 )
             checked["range"] = span
         count = len(collection["features"])
+        body = orjson.dumps(collection)
+        self._admit(count, len(body), "GeoJSON")
+        return self._insert(Layer("", "", checked, count, body), label)
+
+    def add_points(self, points: Points) -> Layer:
+        """Store a checked binary point set (:func:`tangram_explore.points.decode`)."""
+        self._admit_one_more()
+        checked = check_style(points.style)
+        color_by = checked.get("color_by")
+        if color_by is not None:
+            if points.columns[2:] != [color_by] or points.value_range is None:
+                raise ExploreError(f"style color_by: no finite values in column {color_by!r}")
+            checked["range"] = points.value_range
+        self._admit(points.count, len(points.blob), "points")
+        layer = Layer("", "", checked, points.count, points.blob, "points", points.columns)
+        return self._insert(layer, points.label)
+
+    def _admit_one_more(self) -> None:
+        if len(self._layers) >= self.limits.max_layers:
+            raise ExploreError(
+                f"already {self.limits.max_layers} layers (the limit); remove some first "
+                "(Session.remove/clear) or raise [plugins.tangram_explore] max_layers"
+            )
+
+    def _admit(self, count: int, size: int, what: str) -> None:
+        limits = self.limits
         if count > limits.max_features:
             raise ExploreError(f"{count} features, more than the limit of {limits.max_features}")
-        body = orjson.dumps(collection)
-        if len(body) > limits.max_layer_bytes:
+        if size > limits.max_layer_bytes:
             raise ExploreError(
-                f"{len(body)} bytes of GeoJSON, more than the limit of {limits.max_layer_bytes}"
+                f"{size} bytes of {what}, more than the limit of {limits.max_layer_bytes}"
                 " per layer; push fewer rows or raise [plugins.tangram_explore] max_layer_bytes"
             )
-        total = sum(len(layer.body) for layer in self._layers.values()) + len(body)
+        total = sum(len(layer.body) for layer in self._layers.values()) + size
         if total > limits.max_total_bytes:
             raise ExploreError(
                 f"all layers together would take {total} bytes, more than the limit of "
                 f"{limits.max_total_bytes}; remove some layers first"
             )
-        layer_id = secrets.token_hex(4)
-        while layer_id in self._layers:
-            layer_id = secrets.token_hex(4)
-        text = (label or "").strip()[:MAX_LABEL] or f"layer {layer_id}"
-        layer = Layer(layer_id, text, checked, count, body)
-        self._layers[layer_id] = layer
+
+    def _insert(self, layer: Layer, label: str | None) -> Layer:
+        layer.id = secrets.token_hex(4)
+        while layer.id in self._layers:
+            layer.id = secrets.token_hex(4)
+        layer.label = (label or "").strip()[:MAX_LABEL] or f"layer {layer.id}"
+        self._layers[layer.id] = layer
         return layer
 
     def remove(self, layer_id: str) -> bool:
