@@ -13,8 +13,9 @@ import polars as pl
 import pytest
 from tangram_explore import ExploreError, Session
 from tangram_explore.files import file_to_geojson
-from tangram_explore.frames import table_to_geojson
+from tangram_explore.frames import point_columns, table_to_geojson
 from tangram_explore.geojson import as_feature_collection
+from tangram_explore.points import decode, encode, to_geojson
 from tangram_explore.store import LayerStore, Limits, check_style
 
 import tangram
@@ -248,3 +249,53 @@ def test_a_track_of_floats_is_a_heading_not_an_id() -> None:
     ]
     ids = {"latitude": [1, 2], "longitude": [3, 4], "track": ["t1", "t1"]}
     assert table_to_geojson(ids, max_features=5)["features"][0]["geometry"]["type"] == "LineString"
+
+
+def test_point_columns_are_checked() -> None:
+    body = encode([2.0, 3.0], [48.0, 49.0], [1.0, None], "alt", "two", {"color_by": "alt"})
+    points = decode(body, max_features=2)
+    assert (points.count, points.columns, points.label) == (
+        2,
+        ["longitude", "latitude", "alt"],
+        "two",
+    )
+    assert points.value_range == [1.0, 1.0]
+    assert to_geojson(points.blob, 2, points.columns)["features"][1] == {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [3.0, 49.0]},
+        "properties": {"alt": None},
+    }
+    with pytest.raises(ExploreError, match="2 features, more than the limit of 1"):
+        decode(body, max_features=1)
+    with pytest.raises(ExploreError, match="expected 3 columns of 2 float32 values"):
+        decode(body[:-1], max_features=2)
+    with pytest.raises(ExploreError, match="header: length"):
+        decode(b"\xff\xff\xff\x00" + body[4:], max_features=2)
+    with pytest.raises(ExploreError, match="longitude: expected finite values between -180"):
+        decode(encode([181.0], [0.0], None, None, None, None), max_features=1)
+    with pytest.raises(ExploreError, match="latitude: expected finite values"):
+        decode(encode([0.0], [float("nan")], None, None, None, None), max_features=1)
+    with pytest.raises(ExploreError, match="header columns"):
+        header = b'{"count": 0, "columns": []}'
+        decode(len(header).to_bytes(4, "little") + header, max_features=1)
+    assert point_columns({"lat": [1, None, 3], "lon": [4, 5, 6]}, None) == (
+        [4.0, 6.0],
+        [1.0, 3.0],
+        None,
+    )
+    assert point_columns({"lat": [1], "lon": [4], "icao24": ["a"]}, None) is None
+
+
+def test_point_columns_over_the_limit_through_http(small: str) -> None:
+    with Session(small) as session:
+        session.clear()
+    four = encode([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], None, None, "four", None)
+    refused = httpx.post(f"{small}/explore/points", content=four)
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith("4 features, more than the limit of 3")
+    three = encode([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], None, None, "three", None)
+    added = httpx.post(f"{small}/explore/points", content=three)
+    assert added.status_code == 201 and added.json()["format"] == "points"
+    data = httpx.get(f"{small}/explore/data/{added.json()['id']}")
+    assert len(data.content) == 3 * 2 * 4
+    httpx.delete(f"{small}/explore/layers")
