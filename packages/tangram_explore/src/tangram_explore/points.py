@@ -114,8 +114,8 @@ def decode(body: bytes, max_features: int) -> Points:
         finite = [v for v in arrays[2] if math.isfinite(v)]
         value_range = [min(finite), max(finite)] if finite else None
     label = header.get("label")
-    return Points(count, columns, blob, label if isinstance(label, str) else None,
-                  header.get("style"), value_range)  # fmt: skip
+    text = label if isinstance(label, str) else None
+    return Points(count, columns, blob, text, header.get("style"), value_range)
 
 
 def _arrays(blob: bytes, count: int, width: int) -> list[array[float]]:
