@@ -113,6 +113,13 @@ def _labels(page: Page) -> list[str]:
     return page.locator("[data-widget-id='explore-layers'] .tg-explore-label").all_inner_texts()
 
 
+_SWITCH_BASE_MAP = """([id]) => {
+    const map = window.tangram.map;
+    map.getLayer(id).implementation.drawn = 0;
+    window.tangram.shell.mapHost.setBaseStyle(map.getStyle());
+}"""
+
+
 def _points_drawn(page: Page, layer_id: str) -> int:
     """Points a float32 layer handed to WebGL on its last frame (-1: no such layer)."""
     return int(
@@ -244,6 +251,10 @@ def test_runtime_push_show_remove_stop() -> None:
                 assert len(as_geojson["features"]) == n
                 assert as_geojson["features"][0]["properties"] == {"altitude": 0.0}
                 wait_for(lambda: _labels(page) == ["big points"], timeout=10)
+                wait_for(lambda: _points_drawn(page, many) == n, timeout=30)
+                # Switching the base map keeps it (the shell only carries style layers).
+                page.evaluate(_SWITCH_BASE_MAP, [f"explore-{many}-points"])
+                wait_for(lambda: page.evaluate("window.tangram.map.isStyleLoaded()"), timeout=20)
                 wait_for(lambda: _points_drawn(page, many) == n, timeout=30)
                 session.remove(many)
                 wait_for(lambda: _labels(page) == [], timeout=10)

@@ -45,7 +45,18 @@ export class ExploreLayers {
   private count = 0;
   private readonly points = new Map<string, PointsLayer>();
 
-  constructor(private readonly api: TangramApi) {}
+  constructor(private readonly api: TangramApi) {
+    // The shell carries style layers over a base-map switch, but a custom (WebGL)
+    // layer is not part of the style it copies: put ours back.
+    const map = api.map.map;
+    const restore = (): void => {
+      for (const layer of this.points.values()) {
+        if (!map.getLayer(layer.id)) this.api.map.addLayer(layer, this.below(map));
+      }
+    };
+    map.on("style.load", restore);
+    api.onTeardown(() => map.off("style.load", restore));
+  }
 
   has(id: string): boolean {
     return this.shown.some((layer) => layer.id === id);
