@@ -221,11 +221,11 @@ async def bench(args: argparse.Namespace) -> None:
         while not latest:
             await asyncio.sleep(0.1)
         # the measured client plus --clients - 1 others, all looking at the whole feed
+        # (on each client's private topic, as the gateway would pass its pushes on)
         for i in range(args.clients):
             await redis.publish(
-                "from:system:bound-box",
-                orjson.dumps({"connectionId": CLIENT if i == 0 else f"extra{i}",
-                              "northEastLat": 90, "northEastLng": 180,
+                f"from:streaming-{CLIENT if i == 0 else f'extra{i}'}:bound-box",
+                orjson.dumps({"northEastLat": 90, "northEastLng": 180,
                               "southWestLat": -90, "southWestLng": -180}),
             )  # fmt: skip
         staleness: list[float] = []

@@ -56,7 +56,9 @@ def test_missing_plugin_lists_installed_ones_and_the_fix() -> None:
     message = str(error)
     assert "test.toml: [core] plugins: 'tangram_weather' is enabled but" in message
     assert "crashy (distribution tangram-test-plugins)" in message
-    assert "pip install tangram_weather" in message
+    # Never `pip install <the name>`: PyPI's packages of that name are not ours.
+    assert "pip install tangram_weather" not in message
+    assert "install the distribution that provides it" in message
 
 
 def test_import_failure_and_wrong_object_do_not_stop_others() -> None:
@@ -108,3 +110,17 @@ def test_typos_in_plugin_tables_are_warned_about() -> None:
     assert "test.toml: plugins.configured: unknown key 'greetng' is ignored (typo?)" in typo
     assert "accepts greeting, repeat" in typo
     assert "[plugins.not_enabled] matches no enabled plugin" in orphan
+
+
+@pytest.mark.parametrize("requested", ["tangram_jet1090", "tangram-system"])
+def test_a_missing_official_plugin_is_sent_to_our_packages(requested: str) -> None:
+    # As in an environment holding only the core: no plugin installed at all.
+    from tangram.discovery import _missing
+
+    info = _missing(requested, [], config([requested]))
+    message = str(info.error)
+    name = normalize(requested)
+    assert info.status == "missing" and "did you mean" not in message
+    assert f"pip install dist/{name}-*.whl" in message
+    assert f"pip install packages/{name}" in message
+    assert f"pip install {requested}`" not in message

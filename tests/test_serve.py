@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import time
@@ -133,6 +134,10 @@ def test_embedded_redis_dies_with_a_killed_server(tangram_server: Serve) -> None
     (server_proc,) = [p for p in children if "redis" in p.name() or "valkey" in p.name()]
     workdir = Path(server_proc.cwd())
     assert workdir.name.startswith(f"tangram-redis-{served.process.pid}-")
+    # Its own session (start_new_session, not a preexec_fn), out of reach of a terminal's
+    # Ctrl+C; the parent-death signal was set by the launcher it replaced (exec).
+    assert os.getsid(server_proc.pid) == server_proc.pid != os.getsid(served.process.pid)
+    assert server_proc.exe() != psutil.Process(served.process.pid).exe()
     served.process.send_signal(signal.SIGKILL)
     served.process.wait()
     wait_for(lambda: not server_proc.is_running() or server_proc.status() == psutil.STATUS_ZOMBIE)
@@ -190,6 +195,42 @@ def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"[server] 127.0.0.1:{port} is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_busy_channel_port_is_the_same_one_line_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        path = tmp_path / "tangram.toml"
+        path.write_text(
+            f'[core]\nredis_url = "redis://127.0.0.1:{free_port()}"\n'
+            f"[server]\nport = {free_port()}\n[channel]\nport = {port}\n"
+        )
+        # Before the fix serve kept running (and pointed browsers at this socket).
+        result = run_cli("serve", "--config", str(path), timeout=30)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0] == (
+        f"error: {path}: [channel] 127.0.0.1:{port} is already in use; stop the other "
+        "program or set [channel] port to a free port"
+    )
+
+
+def test_channel_port_zero_advertises_the_bound_port(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    served = tangram_server(f'[core]\nredis_url = "{redis_server.url}"\n[channel]\nport = 0\n')
+    url = httpx.get(f"{served.url}/manifest.json").json()["channel"]["url"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url) and not url.endswith(":0"), url
+    # ... and it is the gateway that answers there.
+    token = httpx.post(f"{url}/token", json={"channel": "system"})
+    assert token.status_code == 200 and token.json()["token"]
+    assert f"channel {url};" in served.log()
+    assert served.stop() == 0
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -254,6 +295,43 @@ async def test_serve_runs_the_channel_in_its_own_process(
         return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
 
     wait_for(lambda: all(gone(proc) for proc in gateway))
+
+
+def test_plugins_that_will_not_stop_cannot_keep_serve_alive(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    served = tangram_server(
+        f'[core]\nredis_url = "{redis_server.url}"\nplugins = ["stubborn"]\n{NO_CHANNEL}'
+    )
+    wait_for(lambda: "started 2 service(s)" in served.log())
+    # Before the fix serve waited for these without limit after SIGINT.
+    assert served.stop(timeout=20) == 0
+    log = served.log()
+    stubborn = "tangram_test_plugins.stubborn"
+    assert f"service:{stubborn}.ignores_cancellation did not stop within 3 s" in log
+    assert "plugin stubborn: lifespan exit did not finish within 3 s" in log
+    assert f"task service:{stubborn}.ignores_cancellation ignored its cancellation" in log
+    assert "threads still running 2 s after shutdown" in log
+
+
+def test_ctrl_c_in_a_terminal_stops_the_gateway_without_restarting_it(
+    redis_server: RedisServer, tangram_server: Serve
+) -> None:
+    # A plugin slow to stop (as real ones can be) leaves time to see the workers' exit.
+    served = tangram_server(
+        f'[core]\nredis_url = "{redis_server.url}"\nplugins = ["stubborn"]\n'
+        "[channel]\nport = {channel_port}\n"
+    )
+    children = psutil.Process(served.process.pid).children(recursive=True)
+    assert children
+    served.ctrl_c()  # the whole foreground process group, as a terminal does
+    served.process.wait(timeout=20)
+    assert served.process.returncode == 0
+    log = served.log()
+    assert "shutting down" in log
+    # The workers used to get the SIGINT too, exit 0, and be "restarted" during shutdown.
+    assert "exited with code" not in log and "restarting" not in log, log
+    wait_for(lambda: not any(child.is_running() for child in children), timeout=5)
 
 
 def test_duplicate_signals_still_stop_cleanly(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import httpx
+import pytest
 import redis.asyncio as aioredis
+from fastapi import APIRouter, Depends
 
 import tangram
 from tangram.config import parse_config
@@ -85,3 +88,38 @@ def test_channel_url_derivation(tmp_path: Path) -> None:
     assert url({"host": "0.0.0.0", "port": 9}) == "http://localhost:9"
     assert url({"public_url": "https://x.org/chan/"}) == "https://x.org/chan"
     assert url({"enabled": False}) is None
+
+
+#: Module level: routes resolve their (string) annotations in the module's globals.
+PROBE: tangram.StateSlot[list[str]] = tangram.StateSlot("probe.items")
+probe_router = APIRouter(prefix="/probe")
+
+
+@probe_router.get("/")
+async def probe_items(value: Annotated[list[str], Depends(PROBE.dependency)]) -> list[str]:
+    return value
+
+
+async def test_state_slots_are_per_app_typed_and_503_when_unset(tmp_path: Path) -> None:
+    plugin = tangram.Plugin(routers=[probe_router])
+    plugin.name = "probe"
+    first = make_state(tmp_path, {"probe": plugin}, {})
+    second = make_state(tmp_path, {"probe": plugin}, {})
+
+    async def get(state: tangram.BackendState) -> httpx.Response:
+        transport = httpx.ASGITransport(create_app(state))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get("/probe/")
+
+    unset = await get(first)
+    assert unset.status_code == 503 and "probe.items is not available" in unset.text
+    with pytest.raises(tangram.PluginError, match="probe.items is not set"):
+        PROBE.get(first)
+    PROBE.set(first, ["a"])
+    with PROBE.bound(second, ["b"]):
+        assert (await get(first)).json() == ["a"]
+        assert (await get(second)).json() == ["b"]
+        assert PROBE.get(second) == ["b"]
+    assert (await get(second)).status_code == 503
+    PROBE.clear(first)
+    assert first.slots == {}

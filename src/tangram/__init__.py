@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .errors import ConfigError, PluginError, TangramError
     from .plugin import Plugin
     from .runtime import Runtime
-    from .state import BackendState, InjectBackendState
+    from .state import BackendState, InjectBackendState, StateSlot
 
 try:
     __version__ = version("tangram")
@@ -30,6 +30,7 @@ _LAZY = {
     "Plugin": ".plugin",
     "PluginError": ".errors",
     "Runtime": ".runtime",
+    "StateSlot": ".state",
     "TangramConfig": ".config",
     "TangramError": ".errors",
     "load_config": ".config",
@@ -42,6 +43,7 @@ __all__ = [
     "Plugin",
     "PluginError",
     "Runtime",
+    "StateSlot",
     "TangramConfig",
     "TangramError",
     "__version__",

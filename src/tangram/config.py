@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from .diagnostics import did_you_mean
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -26,14 +28,18 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "FRONTEND_TABLE",
     "ChannelConfig",
     "CoreConfig",
     "MapConfig",
+    "PluginTable",
     "ServerConfig",
     "TangramConfig",
     "config_fields",
     "find_config_file",
     "load_config",
+    "load_plugin_config",
+    "normalize",
     "validate_plugin_config",
 ]
 
@@ -42,6 +48,27 @@ log = logging.getLogger(__name__)
 ENV_VAR = "TANGRAM_CONFIG"
 DEFAULT_FILE = "tangram.toml"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+#: ``[plugins.<name>.frontend]``: the part of a plugin's table sent to browsers (as
+#: ``api.config``); it is not passed to the plugin's ``config_class``.
+FRONTEND_TABLE = "frontend"
+
+
+def normalize(name: str) -> str:
+    """Compare names the way package installers do: ``My-Plugin`` == ``my_plugin``."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginTable:
+    """A plugin's ``[plugins.<name>]`` table, split the one way tangram splits it
+    (validation, ``config_class``, plugin CLI commands and ``/manifest.json`` alike)."""
+
+    #: ``plugins.<name>`` as spelled in the file, for messages.
+    key: str
+    #: Everything but the frontend sub-table: what ``config_class`` validates.
+    settings: dict[str, Any]
+    #: ``[plugins.<name>.frontend]``: public, sent to browsers.
+    frontend: dict[str, Any]
 
 
 class _Section(BaseModel):
@@ -81,6 +108,10 @@ class ServerConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=2346, ge=0, le=65535)
+    #: Largest request line plus headers; beyond: 431 and close (see tangram.http_limits).
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    #: Time a client has to send a complete request head; then 408 and close.
+    header_timeout_secs: float = Field(default=10.0, gt=0, le=3600)
 
 
 class ChannelConfig(_Section):
@@ -99,6 +130,10 @@ class ChannelConfig(_Section):
     allowed_origins: list[str] = Field(default_factory=list)
     #: When set, POST /token requires header ``X-Tangram-Token-Key: <value>``.
     token_api_key: str | None = None
+    #: When set, POST /token hands out "*" and "admin" tokens (and tokens for any id) to
+    #: requests with header ``X-Tangram-Admin-Key: <value>``; unset: never. At least 16
+    #: characters, so that an empty or guessable header cannot match.
+    admin_key: str | None = Field(default=None, min_length=16)
     #: Unsent bytes that start a 2 s drain window; a socket that takes less than this in
     #: the window is closed (4008). Hard bound per socket: 8 x this value.
     max_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
@@ -151,6 +186,33 @@ class TangramConfig(_Section):
     @property
     def source_name(self) -> str:
         return str(self.source) if self.source else "<built-in defaults>"
+
+    def plugin_table(self, *names: str | None) -> PluginTable:
+        """The table of the plugin known by ``names`` (entry-point name, distribution
+        name; any spelling: ``tangram-jet1090`` is ``tangram_jet1090``); empty if absent.
+
+        Raises ConfigError when the table or its frontend sub-table is not a table."""
+        wanted = {normalize(name) for name in names if name}
+        for key, raw in self.plugins.items():
+            if normalize(key) not in wanted:
+                continue
+            if not isinstance(raw, dict):
+                raise ConfigError(
+                    f"expected a table [plugins.{key}], got {raw!r}",
+                    source=self.source_name,
+                    key=f"plugins.{key}",
+                )
+            frontend = raw.get(FRONTEND_TABLE, {})
+            if not isinstance(frontend, dict):
+                raise ConfigError(
+                    f"expected a table [plugins.{key}.{FRONTEND_TABLE}], got {frontend!r}",
+                    source=self.source_name,
+                    key=f"plugins.{key}.{FRONTEND_TABLE}",
+                )
+            settings = {name: value for name, value in raw.items() if name != FRONTEND_TABLE}
+            return PluginTable(f"plugins.{key}", settings, frontend)
+        first = next((name for name in names if name), "")
+        return PluginTable(f"plugins.{first}", {}, {})
 
 
 def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -205,8 +267,9 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> TangramC
             "this file); remove the key for the built-in offline map",
             source=name,
         )
+    known = _known_keys()
     for key in _unknown_keys(config):
-        config.warn(f"{name}: unknown key {key!r} is ignored (typo?)")
+        config.warn(f"{name}: unknown key {key!r} is ignored (typo?)" + did_you_mean(key, known))
     return config
 
 
@@ -221,6 +284,15 @@ def validate_plugin_config(
         return TypeAdapter(config_class).validate_python(dict(raw))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, prefix=table), source=source) from None
+
+
+def load_plugin_config(config: TangramConfig, config_class: type[T], *names: str | None) -> T:
+    """A plugin's validated settings, for code that runs outside ``tangram serve`` (a
+    plugin's CLI commands): ``load_plugin_config(cfg, Settings, "my_plugin")``."""
+    table = config.plugin_table(*names)
+    return validate_plugin_config(
+        config_class, table.settings, source=config.source_name, table=table.key
+    )
 
 
 def config_fields(config_class: type[Any]) -> set[str] | None:
@@ -249,6 +321,20 @@ def _describe(exc: ValidationError, prefix: str = "") -> str:
         msg = err["msg"].removeprefix("Value error, ")
         problems.append(f"{loc} = {err.get('input')!r}: {msg}")
     return "; ".join(problems)
+
+
+def _known_keys() -> list[str]:
+    """Every key tangram itself reads (``section.key``), for "did you mean"."""
+    sections: dict[str, type[BaseModel]] = {
+        "core": CoreConfig,
+        "server": ServerConfig,
+        "channel": ChannelConfig,
+        "map": MapConfig,
+    }
+    keys = [*sections, "plugins"]
+    return keys + [
+        f"{name}.{key}" for name, model in sections.items() for key in model.model_fields
+    ]
 
 
 def _unknown_keys(config: TangramConfig) -> list[str]:

@@ -8,12 +8,12 @@ the others load anyway, so a broken plugin never keeps the server from starting.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Literal
 
-from .config import TangramConfig, config_fields, validate_plugin_config
+from .config import FRONTEND_TABLE, TangramConfig, normalize
+from .diagnostics import OFFICIAL_PLUGINS, did_you_mean, frontend_problem, install_hint
 from .errors import ConfigError, PluginError, PluginLoadError, TangramError
 from .plugin import Plugin
 
@@ -30,15 +30,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 GROUP = "tangram.plugins"
-#: ``[plugins.<name>.frontend]``: the part of a plugin's table sent to browsers (as
-#: ``api.config``); it is not passed to the plugin's ``config_class``.
-FRONTEND_TABLE = "frontend"
 Status = Literal["loaded", "failed", "disabled", "missing"]
-
-
-def normalize(name: str) -> str:
-    """Compare names the way package installers do: ``My-Plugin`` == ``my_plugin``."""
-    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 @dataclass
@@ -53,6 +45,8 @@ class PluginInfo:
     status: Status = "disabled"
     plugin: Plugin[Any] | None = None
     error: TangramError | None = None
+    #: The plugin loaded but its declared frontend cannot (no folder, plugin.json or entry).
+    frontend_error: PluginError | None = None
 
     def matches(self, requested: str) -> bool:
         wanted = normalize(requested)
@@ -68,7 +62,8 @@ class LoadResult:
 
     @property
     def errors(self) -> list[TangramError]:
-        return [info.error for info in self.infos if info.error is not None]
+        found = (info.error or info.frontend_error for info in self.infos)
+        return [error for error in found if error is not None]
 
 
 def installed_plugins() -> list[PluginInfo]:
@@ -118,21 +113,41 @@ def load_plugins(config: TangramConfig, *, load_all: bool = False) -> LoadResult
             config.warn(
                 f"{config.source_name}: [plugins.{key}] matches no enabled plugin, so it is "
                 "ignored; enable the plugin in [core] plugins or fix the table's name"
+                + did_you_mean(key, _names(result.infos, enabled_only=True))
             )
     for error in result.errors:
         log.error("%s", error)
     return result
 
 
+def _names(infos: list[PluginInfo], *, enabled_only: bool = False) -> list[str]:
+    """Entry-point and distribution names, for "did you mean" suggestions."""
+    found = [info for info in infos if info.enabled or not enabled_only]
+    return [name for info in found for name in (info.name, info.distribution) if name]
+
+
 def _missing(requested: str, installed: list[PluginInfo], config: TangramConfig) -> PluginInfo:
     available = (
         ", ".join(f"{info.name} (distribution {info.distribution})" for info in installed) or "none"
     )
+    wanted = normalize(requested)
+    candidates = [
+        name for name in [*_names(installed), *OFFICIAL_PLUGINS] if normalize(name) != wanted
+    ]
+    prefixed = f"tangram_{wanted}"  # `jet1090` for `tangram_jet1090`
+    if prefixed in map(normalize, candidates):
+        suggestion = f"; did you mean {prefixed!r}?"
+    else:
+        suggestion = did_you_mean(requested, candidates)
+    fix = (
+        f"correct the name in [core] plugins{suggestion}"
+        if suggestion
+        else f"{install_hint(wanted)}, or remove it from [core] plugins"
+    )
     error = PluginError(
         f"{config.source_name}: [core] plugins: {requested!r} is enabled but no installed "
         f"distribution provides it (entry-point group {GROUP!r}); installed plugins: "
-        f"{available}. Fix: `pip install {requested}` into this environment, or remove it "
-        "from [core] plugins"
+        f"{available}. Fix: {fix}"
     )
     return PluginInfo(name=requested, enabled=True, status="missing", error=error)
 
@@ -163,41 +178,13 @@ def _load_one(info: PluginInfo, config: TangramConfig, *, validate_config: bool 
     obj.name, obj.distribution, obj.version = info.name, info.distribution, info.version
     if validate_config and obj.config_class is not None:
         try:
-            table, raw = _config_table(info, config)
-            frontend = raw.get(FRONTEND_TABLE)
-            if frontend is not None and not isinstance(frontend, dict):
-                raise ConfigError(
-                    f"expected a table [{table}.{FRONTEND_TABLE}], got {frontend!r}",
-                    source=config.source_name,
-                    key=f"{table}.{FRONTEND_TABLE}",
-                )
-            raw = {key: value for key, value in raw.items() if key != FRONTEND_TABLE}
-            obj.config = validate_plugin_config(
-                obj.config_class, raw, source=config.source_name, table=table
-            )
-            known = config_fields(obj.config_class)
-            for key in sorted(set(raw) - known if known is not None else ()):
-                config.warn(
-                    f"{config.source_name}: {table}: unknown key {key!r} is ignored (typo?); "
-                    f"plugin {info.name} accepts {', '.join(sorted(known or ()))}"
-                )
+            obj.configure(config)
         except ConfigError as exc:
             info.status = "failed"
             info.error = PluginLoadError(info.name, info.distribution, str(exc))
             return
     info.plugin = obj
     info.status = "loaded"
-
-
-def _config_table(info: PluginInfo, config: TangramConfig) -> tuple[str, dict[str, Any]]:
-    """``[plugins.<entry point>]``, else ``[plugins.<distribution>]`` (either spelling)."""
-    for key, raw in config.plugins.items():
-        if info.matches(key):
-            if not isinstance(raw, dict):
-                raise ConfigError(
-                    f"expected a table [plugins.{key}], got {raw!r}",
-                    source=config.source_name,
-                    key=f"plugins.{key}",
-                )
-            return f"plugins.{key}", raw
-    return f"plugins.{info.name}", {}
+    problem = frontend_problem(obj)
+    if problem is not None:
+        info.frontend_error = PluginError(f"plugin {info.name!r}: {problem}")

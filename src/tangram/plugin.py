@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from .config import TangramConfig
     from .state import BackendState
 
 __all__ = ["Lifespan", "Plugin", "ServiceFunc", "ServiceSpec", "command_name"]
@@ -124,6 +125,28 @@ class Plugin(Generic[ConfigT]):
     @config.setter
     def config(self, value: ConfigT) -> None:
         self._config = value
+
+    def configure(self, config: TangramConfig) -> ConfigT:
+        """Validate this plugin's ``[plugins.<name>]`` table (without its frontend
+        sub-table) against ``config_class``; the result becomes ``plugin.config``.
+        Unknown keys are warned about (``config.warn``). Raises ConfigError."""
+        from .config import config_fields, validate_plugin_config
+        from .diagnostics import did_you_mean
+
+        if self.config_class is None:
+            raise PluginError(f"plugin {self.name or '<unloaded>'!r} has no config_class")
+        table = config.plugin_table(self.name, self.distribution)
+        self._config = validate_plugin_config(
+            self.config_class, table.settings, source=config.source_name, table=table.key
+        )
+        known = config_fields(self.config_class)
+        for key in sorted(set(table.settings) - known if known is not None else ()):
+            config.warn(
+                f"{config.source_name}: {table.key}: unknown key {key!r} is ignored (typo?); "
+                f"plugin {self.name} accepts {', '.join(sorted(known or ()))}"
+                + did_you_mean(key, known or ())
+            )
+        return self._config
 
     @property
     def short_name(self) -> str:

@@ -180,26 +180,25 @@ class Runtime:
     # -- the background thread ------------------------------------------------------------
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        from .shutdown import run
+
         try:
-            loop.run_until_complete(self._main())
+            # As `tangram serve` does: leftover tasks get a bounded grace, and worker
+            # threads that plugins left blocked are not waited for.
+            run(self._main())
         except BaseException as exc:  # reported to start() when it happens there
             if not self._ready.is_set():
                 self._error = exc
             else:
                 log.exception("tangram runtime stopped with an error")
         finally:
+            self._loop = None
             self._ready.set()
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                loop.close()
-                self._loop = None
 
     async def _main(self) -> None:
         from .serve import started
+
+        self._loop = asyncio.get_running_loop()
 
         async with started(self.config) as running:
             host, port = running.sock.getsockname()[:2]

@@ -2,7 +2,9 @@
 
 Order: plugins, Redis (configured, local, or embedded), the channel gateway (its own
 process), the HTTP server; then, once Redis answers, the plugins' services. SIGINT and
-SIGTERM stop it all within a few seconds; a second signal exits at once.
+SIGTERM stop it all within a few seconds, every wait bounded (LIFESPAN_STOP_SECS here,
+the supervisor's and the channel's own limits, then :mod:`tangram.shutdown` for what
+plugins leave behind); a second signal exits at once.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +30,19 @@ from .config import TangramConfig
 from .discovery import load_plugins
 from .embedded_redis import DEFAULT_LOCAL, EmbeddedRedis, redis_reply
 from .errors import TangramError
+from .http_limits import bounded_h11_protocol
 from .plugin import Plugin
 from .server import channel_public_url, create_app
 from .services import ServiceSupervisor
+from .shutdown import bounded
 from .state import BackendState
 
 __all__ = ["Started", "bind_socket", "resolve_redis", "serve", "started"]
 
 log = logging.getLogger(__name__)
+
+#: How long a plugin's lifespan may take to exit before serve stops without it.
+LIFESPAN_STOP_SECS = 3.0
 
 
 async def resolve_redis(
@@ -112,6 +119,11 @@ async def started(config: TangramConfig) -> AsyncIterator[Started]:
     sock = bind_socket(config.server.host, config.server.port, "server", config.source_name)
     async with AsyncExitStack() as stack:
         stack.callback(sock.close)
+        if config.channel.enabled and config.channel.port != 0:
+            # Before anything starts: browsers must not be sent to whatever listens there.
+            bind_socket(
+                config.channel.host, config.channel.port, "channel", config.source_name
+            ).close()
         redis_url, embedded = await resolve_redis(config)
         if embedded is not None:
             stack.push_async_callback(embedded.stop)
@@ -125,8 +137,17 @@ async def started(config: TangramConfig) -> AsyncIterator[Started]:
 
         channel_url = await _start_channel(config, redis_url, stack)
         app = create_app(state, lambda: _lifespan(state, loaded.plugins))
+        limits = config.server
         server = _Server(
-            uvicorn.Config(app, log_config=None, lifespan="on", timeout_graceful_shutdown=3)
+            uvicorn.Config(
+                app,
+                log_config=None,
+                lifespan="on",
+                timeout_graceful_shutdown=3,
+                # h11 with bounded request heads, never httptools (no size limit).
+                http=bounded_h11_protocol(limits.max_header_bytes, limits.header_timeout_secs),
+                h11_max_incomplete_event_size=limits.max_header_bytes,
+            )
         )
         names = ", ".join(loaded.plugins) or "none"
         log.info(
@@ -161,10 +182,16 @@ async def _start_channel(
     try:
         await channel.start()
     except TangramError as exc:
-        # The rest of tangram is still useful without live updates.
-        log.error("channel gateway not started: %s", exc)
-        return None
+        # Serving a page whose live updates point nowhere (or at another program) would
+        # only hide the problem.
+        raise TangramError(
+            f"{config.source_name}: the channel gateway did not start: {exc}; fix that or "
+            "set [channel] enabled = false"
+        ) from None
     stack.push_async_callback(channel.stop)
+    # The port actually bound ([channel] port = 0 picks one), for the manifest and plugins,
+    # as config.core.redis_url is the Redis actually used.
+    config.channel.port = channel.port
     return channel_public_url(config)
 
 
@@ -175,12 +202,14 @@ async def _lifespan(state: BackendState, plugins: dict[str, Plugin[Any]]) -> Asy
         for name, plugin in plugins.items():
             if plugin.lifespan is not None:
                 try:
-                    await stack.enter_async_context(plugin.lifespan(state))
+                    context = plugin.lifespan(state)
+                    await context.__aenter__()
                 except Exception:
                     log.exception(
                         "plugin %s: lifespan failed at start-up; its services are not started", name
                     )
                     continue
+                stack.push_async_exit(_bounded_exit(name, context))
             healthy[name] = plugin
         supervisor = ServiceSupervisor(state, healthy)
         supervisor.start()
@@ -188,6 +217,24 @@ async def _lifespan(state: BackendState, plugins: dict[str, Plugin[Any]]) -> Asy
             yield
         finally:
             await supervisor.stop()
+
+
+def _bounded_exit(
+    name: str, context: AbstractAsyncContextManager[Any]
+) -> Callable[..., Awaitable[bool]]:
+    """Exit a plugin's lifespan within LIFESPAN_STOP_SECS; its errors are logged, so that
+    the other plugins' clean-up still runs."""
+
+    async def exit_(*exc_info: Any) -> bool:
+        try:
+            await bounded(
+                context.__aexit__(*exc_info), LIFESPAN_STOP_SECS, f"plugin {name}: lifespan exit"
+            )
+        except Exception:
+            log.exception("plugin %s: lifespan failed at shutdown", name)
+        return False
+
+    return exit_
 
 
 def _install_signal_handlers(server: uvicorn.Server) -> None:

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from . import __version__
 from .channel import public_url
 from .config import TangramConfig
+from .errors import ConfigError
 from .plugin import Plugin
 from .state import BackendState
 
@@ -69,13 +70,11 @@ def frontend_manifest(
 def _frontend_config(state: BackendState, plugin: Plugin[Any]) -> dict[str, Any]:
     """Only ``[plugins.<name>.frontend]`` reaches browsers: /manifest.json is public, and
     the rest of a plugin's table may hold secrets, paths or internal URLs."""
-    from .discovery import FRONTEND_TABLE, normalize
-
-    for key, table in state.config.plugins.items():
-        if normalize(key) in {normalize(plugin.name), normalize(plugin.distribution or "")}:
-            frontend = table.get(FRONTEND_TABLE, {})
-            return frontend if isinstance(frontend, dict) else {}
-    return {}
+    try:
+        return state.config.plugin_table(plugin.name, plugin.distribution).frontend
+    except ConfigError as exc:
+        log.warning("plugin %s: %s; its frontend gets no settings", plugin.name, exc)
+        return {}
 
 
 def create_app(
@@ -167,8 +166,11 @@ _PLACEHOLDER = """<!doctype html>
 <html><head><meta charset="utf-8"><title>tangram</title></head>
 <body style="font-family: sans-serif; margin: 3em">
 <h1>tangram is running</h1>
-<p>The web app has not been built. Run <code>scripts/install</code> (or
-<code>npm ci && npm run build</code>) and restart <code>tangram serve</code>.</p>
+<p>The web app has not been built. In a checkout of the repository (editable install), run
+<code>scripts/install</code> (or <code>npm ci && npm run build</code>) and restart
+<code>tangram serve</code>. Otherwise install tangram from a wheel, which always carries it
+(<code>scripts/build</code>, then <code>pip install dist/*.whl</code>).
+<code>tangram check</code> reports this too.</p>
 <p>API documentation: <a href="/docs">/docs</a>.
 Manifest: <a href="/manifest.json">/manifest.json</a>.</p>
 </body></html>

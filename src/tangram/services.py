@@ -130,7 +130,8 @@ class ServiceSupervisor:
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
-                log.warning("service %s did not stop within %.0f s", task.get_name(), timeout)
+                # Not waited for any longer: tangram.shutdown bounds what is left.
+                log.warning("%s did not stop within %g s", task.get_name(), timeout)
 
 
 async def _in_thread(spec: ServiceSpec, state: BackendState) -> None:

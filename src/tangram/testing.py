@@ -69,13 +69,19 @@ def free_port() -> int:
 def wait_for(
     predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05
 ) -> None:
-    """Poll ``predicate`` until it returns a truthy value, else fail the test."""
+    """Poll ``predicate`` until it returns a truthy value, else fail the test.
+
+    Other exceptions (connection refused while a server starts...) count as "not yet";
+    an ``AssertionError`` is a verdict (the server process died, say) and fails at once,
+    so that a crash does not cost the whole timeout."""
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
     while time.monotonic() < deadline:
         try:
             if predicate():
                 return
+        except AssertionError:
+            raise
         except Exception as exc:
             last_exc = exc
         time.sleep(interval)
@@ -201,6 +207,11 @@ class TangramProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def ctrl_c(self) -> None:
+        """SIGINT to the whole process group, as a terminal's Ctrl+C does (serve runs in a
+        session of its own, so this reaches serve and whatever shares its group)."""
+        os.killpg(self.process.pid, signal.SIGINT)
+
     def stop(self, timeout: float = 10.0) -> int:
         """SIGINT (as Ctrl+C does), then wait; returns the exit code."""
         if self.process.poll() is None:
@@ -223,10 +234,12 @@ def start_tangram(
     wait: bool = True,
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
+    python: str = sys.executable,
 ) -> TangramProcess:
     """Start ``tangram serve`` with ``config`` (TOML text). ``{http_port}`` and
     ``{channel_port}`` in the text are replaced by free ports; ``[server]`` and
-    ``[channel]`` ports are appended when the text does not set them."""
+    ``[channel]`` ports are appended when the text does not set them. ``python`` is the
+    interpreter whose tangram runs (another virtual environment's, for instance)."""
     http_port, channel_port = free_port(), free_port()
     text = textwrap.dedent(config).replace("{http_port}", str(http_port))
     text = text.replace("{channel_port}", str(channel_port))
@@ -239,27 +252,31 @@ def start_tangram(
     log_path = tmp_path / "tangram-serve.log"
     log_file = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tangram", "serve", "--config", str(config_path)],
+        [python, "-m", "tangram", "serve", "--config", str(config_path)],
         stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
         cwd=tmp_path,
         env={**os.environ, **(env or {})},
+        start_new_session=True,  # a process group of its own, like a shell job
     )
     log_file.close()
     served = TangramProcess(process, config_path, http_port, channel_port, log_path)
     if wait:
 
         def ready() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"tangram serve exited early:\n{served.log()}")
+            code = process.poll()
+            if code is not None:
+                raise AssertionError(
+                    f"tangram serve exited early with code {code}:\n{served.log()}"
+                )
             return httpx.get(f"{served.url}/manifest.json", timeout=1).status_code == 200
 
         try:
             wait_for(ready, timeout=timeout, interval=0.1)
-        except AssertionError:
+        except AssertionError as exc:
             served.stop()
-            raise AssertionError(f"tangram serve did not become ready:\n{served.log()}") from None
+            raise AssertionError(f"tangram serve did not become ready: {exc}") from None
     return served
 
 

@@ -33,7 +33,9 @@ async def test_join_ok_then_presence_state_and_lifecycle(
     (meta,) = state[4]["alice"]["metas"]
     assert set(meta) == {"phx_ref", "online_at"}
     seen = await watcher.collect(lambda s: len(s) >= 3)
-    assert json.loads(watcher.on("from:room:1:phx_join")[0]) == {"id": "alice", "topic": "room:1"}
+    # The join names the membership: the same phx_ref as its presence meta.
+    joined = json.loads(watcher.on("from:room:1:phx_join")[0])
+    assert joined == {"id": "alice", "topic": "room:1", "phx_ref": meta["phx_ref"]}
     assert json.loads(watcher.on("to:admin:channel.add")[0])["channel"] == "room:1"
     join_meta = json.loads(watcher.on("to:admin:channel.join")[0])
     assert join_meta == {"channel": "room:1", "id": "alice", "members": ["alice"]}
@@ -69,7 +71,8 @@ async def test_leave_and_unmatched_topic(
     }
     await watcher.collect(lambda s: any(name == "from:t:phx_leave" for name, _ in s))
     leave = json.loads(watcher.on("from:t:phx_leave")[0])
-    assert leave == {"id": "bob", "topic": "t", "reason": "leave"}
+    (joined,) = [json.loads(data) for data in watcher.on("from:t:phx_join")]
+    assert leave == {"id": "bob", "topic": "t", "phx_ref": joined["phx_ref"], "reason": "leave"}
     await asyncio.sleep(0.2)
     assert watcher.on("from:t:move") == []
     # No local member left: the topic's pattern is gone from Redis. Patterns left:
@@ -223,7 +226,12 @@ async def test_disconnect_without_leave(gateway: Gateway, watcher: Watcher) -> N
         assert list(diff[4]["leaves"]) == ["gone"] and diff[4]["joins"] == {}
     await watcher.collect(lambda s: any(b'"gone"' in d and "phx_leave" in n for n, d in s))
     (leave,) = [json.loads(d) for d in watcher.on("from:room:phx_leave") if b"gone" in d]
-    assert leave == {"id": "gone", "topic": "room", "reason": "disconnect"}
+    assert leave == {
+        "id": "gone",
+        "topic": "room",
+        "phx_ref": leave["phx_ref"],
+        "reason": "disconnect",
+    }
 
 
 async def test_publish_right_after_join_reply_is_delivered(

@@ -26,10 +26,11 @@ async def test_token_claims_and_random_id(
     gateway = await gateway_factory(id_length=12, jwt_expiration_secs=600)
     async with httpx.AsyncClient(base_url=http_base(gateway)) as http:
         first = (await http.post("/token", json={"channel": "system"})).json()
-        # A second request on the same keep-alive connection.
-        second = (await http.post("/token", json={"channel": "a:b", "id": "me"})).json()
+        # A second request on the same keep-alive connection, for the same id (proved).
+        proved = {"channel": "a:b", "id": first["id"], "token": first["token"]}
+        second = (await http.post("/token", json=proved)).json()
     assert first["channel"] == "system" and len(first["id"]) == 12
-    assert second["id"] == "me"
+    assert second["id"] == first["id"]
     secret = (await redis_client.get(SECRET_KEY)).decode()
     claims = jwt.decode(first["token"], secret, algorithms=["HS256"])
     assert claims["id"] == first["id"] and claims["channel"] == "system"

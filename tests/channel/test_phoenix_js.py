@@ -25,6 +25,8 @@ import redis.asyncio as aioredis
 
 from tangram.testing import RedisServer, free_port, wait_for
 
+from .conftest import ADMIN_KEY
+
 JS_DIR = Path(__file__).resolve().parent / "js"
 # A colon in the topic also proves the gateway splits Redis channels at the last colon.
 TOPIC = "e2e:phoenix"
@@ -69,10 +71,12 @@ def channel_gateway(redis_server: RedisServer, tmp_path: Path) -> Iterator[str]:
     """Our gateway, standalone, on a free loopback port; yields its base URL."""
     port = free_port()
     log_path = tmp_path / "channel.log"
+    config = tmp_path / "tangram.toml"
+    config.write_text(f'[channel]\nadmin_key = "{ADMIN_KEY}"\n')
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "tangram.channel",
+                sys.executable, "-m", "tangram.channel", "--config", str(config),
                 "--redis-url", redis_server.url, "--host", "127.0.0.1", "--port", str(port),
             ],
             stdout=log,
@@ -105,6 +109,7 @@ async def _run_node(base: str, redis_url: str) -> tuple[int, dict[str, dict[str,
     node = await asyncio.create_subprocess_exec(
         "node", "e2e.mjs", base, TOPIC,
         cwd=JS_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "TANGRAM_ADMIN_KEY": ADMIN_KEY},
     )  # fmt: skip
     assert node.stdout is not None and node.stderr is not None
     steps: dict[str, dict[str, Any]] = {}

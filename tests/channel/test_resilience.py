@@ -115,7 +115,12 @@ async def test_slow_client_is_closed_fast_client_gets_everything(
     assert gateway.stats["slow_closes"] == 1
     await watcher.collect(lambda s: any(b'"slow"' in d for n, d in s if "phx_leave" in n))
     (leave,) = [json.loads(d) for d in watcher.on("from:firehose:phx_leave")]
-    assert leave == {"id": "slow", "topic": "firehose", "reason": "slow"}
+    assert leave == {
+        "id": "slow",
+        "topic": "firehose",
+        "phx_ref": leave["phx_ref"],
+        "reason": "slow",
+    }
 
 
 async def test_idle_socket_is_closed(gateway_factory: GatewayFactory, watcher: Watcher) -> None:

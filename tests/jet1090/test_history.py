@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import tangram_jet1090.history as history_module
-from tangram_jet1090.aircraft import AircraftTable
-from tangram_jet1090.history import HistoryStore
+from tangram_jet1090.aircraft import FIELDS, HISTORY_COLUMNS, AircraftTable
+from tangram_jet1090.history import COLUMNS, HistoryStore
 
 
 async def test_points_are_thinned_pruned_and_kept_across_restarts(tmp_path: Path) -> None:
@@ -68,3 +68,33 @@ async def test_paths_with_uri_characters_work(tmp_path: Path) -> None:
     assert [p["latitude"] for p in await store.trajectory("393322")] == [49.0]
     await store.close()
     assert (folder / "h%20.sqlite").is_file()
+
+
+async def test_points_carry_the_state_vector_columns_also_in_an_older_file(
+    tmp_path: Path,
+) -> None:
+    # A file created by an earlier version, whose columns were listed in another order.
+    path = tmp_path / "old.sqlite"
+    older = (
+        "callsign TEXT, latitude REAL, longitude REAL, altitude REAL, selected_altitude REAL, "
+        "groundspeed REAL, vertical_rate REAL, track REAL, ias REAL, tas REAL, mach REAL, "
+        "roll REAL, heading REAL, squawk TEXT"
+    )
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            f"CREATE TABLE trajectory (icao24 TEXT NOT NULL, timestamp REAL NOT NULL, {older})"
+        )
+    conn.close()
+    fields = {name: 1.5 for name, sql in HISTORY_COLUMNS if sql == "REAL"}
+    fields.update(callsign="AFR34ZG", squawk="7000")
+    store = HistoryStore(path, retention_secs=600)
+    await store.open()
+    record = AircraftTable(expire_secs=20).update("393322", time.time(), fields, time.time())
+    store.observe(record)
+    await store.flush()
+    (point,) = await store.trajectory("393322")
+    await store.close()
+    assert set(point) == {"icao24", "timestamp", *COLUMNS}
+    assert {name: point[name] for name in COLUMNS} == {name: record[name] for name in COLUMNS}
+    # One definition: every stored column is a state-vector field, in the same order.
+    assert [name for name in FIELDS if name in COLUMNS] == list(COLUMNS)

@@ -40,8 +40,8 @@ async def test_replayed_flight_is_streamed_per_viewport(start_runtime: Any, afr_
     frames: dict[str, list[tuple[float, Any]]] = {}
     collector = asyncio.create_task(_collect(pubsub, frames))
     for cid, box in (("paris", PARIS), ("away", ELSEWHERE)):
-        await redis.publish("from:system:join-streaming", orjson.dumps({"connectionId": cid}))
-        await redis.publish("from:system:bound-box", orjson.dumps({"connectionId": cid, **box}))
+        await redis.publish(f"from:streaming-{cid}:join-streaming", b"{}")
+        await redis.publish(f"from:streaming-{cid}:bound-box", orjson.dumps(box))
 
     stats = await replay(redis, recording, "jet1090", speed=60)
     assert stats.published > 5000
@@ -122,7 +122,7 @@ async def test_feed_survives_a_redis_restart(start_runtime: Any, redis_server: A
             await asyncio.sleep(0.05)
 
     await running.redis.publish("jet1090", b'{"df":"4","icao24":"393322","altitude":100}')
-    await running.redis.publish("from:system:join-streaming", b'{"connectionId":"tab"}')
+    await running.redis.publish("from:streaming-tab:join-streaming", b"{}")
     await asyncio.wait_for(applied(1), timeout=5)
     await asyncio.to_thread(redis_server.restart, 0.5)
     frames_at_restart = runtime.stats.frames_sent

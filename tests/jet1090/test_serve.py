@@ -72,6 +72,67 @@ def test_replay_cli_feeds_serve_and_history_survives_restart(
     assert after == track
 
 
+def test_replay_cli_reads_the_table_as_serve_does(
+    redis_server: RedisServer,
+    tangram_server: Callable[..., TangramProcess],
+    afr_slice: Callable[[float, float], Path],
+    tmp_path: Path,
+) -> None:
+    # The distribution's spelling, a frontend sub-table and a non-default channel: serve
+    # and `tangram jet1090 replay` must both read the same settings out of it.
+    config = f"""
+[core]
+redis_url = "{redis_server.url}"
+plugins = ["tangram_jet1090"]
+
+[channel]
+enabled = false
+port = {{channel_port}}
+
+[plugins.tangram-jet1090]
+jet1090_channel = "custom-feed"
+history_enabled = false
+aircraft_db_cache = "{tmp_path / "none.sqb"}"
+
+[plugins.tangram-jet1090.frontend]
+trail = 42
+"""
+    served = tangram_server(config)
+    manifest = httpx.get(f"{served.url}/manifest.json").json()
+    (entry,) = [p for p in manifest["plugins"] if p["name"] == "tangram_jet1090"]
+    assert entry["config"] == {"trail": 42}
+    replayer = subprocess.run(
+        [sys.executable, "-m", "tangram", "jet1090", "replay", str(afr_slice(900, 1000)),
+         "--speed", "100", "--config", str(served.config_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert replayer.returncode == 0, replayer.stderr
+    wait_for(lambda: httpx.get(f"{served.url}/jet1090/aircraft").json()["count"] == 1)
+    assert served.stop() == 0
+
+    # The exact spelling with a frontend table was refused as an unknown key.
+    exact = tmp_path / "exact.toml"
+    exact.write_text("[plugins.tangram_jet1090]\n[plugins.tangram_jet1090.frontend]\nx = 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "tangram", "jet1090", "replay", str(tmp_path / "nope.jsonl"),
+         "--config", str(exact), "--redis-url", "redis://127.0.0.1:1"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1 and "recording not found" in result.stderr, result.stderr
+
+
+def test_trajectory_refuses_an_icao24_with_a_trailing_newline(
+    redis_server: RedisServer, tangram_server: Callable[..., TangramProcess], tmp_path: Path
+) -> None:
+    served = tangram_server(_config(redis_server.url, tmp_path / "history.sqlite"))
+    # `^...$` with re.match accepted "393322\n": `$` also matches before a final newline.
+    for raw in ("393322%0A", "393322%0a", "%0A393322", "393322%0D%0A"):
+        refused = httpx.get(f"{served.url}/jet1090/data/{raw}")
+        assert refused.status_code == 422, (raw, refused.text)
+        assert "6 hexadecimal digits" in refused.text
+    assert httpx.get(f"{served.url}/jet1090/data/393322").status_code == 200
+
+
 def test_serve_replays_a_configured_file_and_streams_it(
     redis_server: RedisServer,
     tangram_server: Callable[..., TangramProcess],
@@ -86,11 +147,9 @@ def test_serve_replays_a_configured_file_and_streams_it(
     client = redis.Redis.from_url(redis_server.url)
     pubsub = client.pubsub()  # type: ignore[no-untyped-call]
     pubsub.subscribe("to:streaming-tab1:new-jet1090-data")
-    box = (
-        b'{"connectionId":"tab1","northEastLat":49.1,"northEastLng":2.7,'
-        b'"southWestLat":48.9,"southWestLng":2.4}'
-    )
-    client.publish("from:system:bound-box", box)
+    box = b'{"northEastLat":49.1,"northEastLng":2.7,"southWestLat":48.9,"southWestLng":2.4}'
+    # as the gateway passes on a push on the browser's private topic
+    client.publish("from:streaming-tab1:bound-box", box)
     frames: list[Any] = []
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not any(f["aircraft"] for f in frames):
@@ -99,7 +158,8 @@ def test_serve_replays_a_configured_file_and_streams_it(
             frames.append(orjson.loads(message["data"]))
     assert any(a["icao24"] == "393322" for f in frames for a in f["aircraft"]), served.log()
     # the browser closes its tab: the gateway reports the leave, frames stop
-    client.publish("from:system:phx_leave", b'{"id":"tab1","topic":"system","reason":"disconnect"}')
+    leave = b'{"id":"tab1","topic":"streaming-tab1","phx_ref":"r1","reason":"disconnect"}'
+    client.publish("from:streaming-tab1:phx_leave", leave)
     wait_for(lambda: httpx.get(f"{served.url}/jet1090/stats").json()["streaming_clients"] == [])
     pubsub.close()
     client.close()

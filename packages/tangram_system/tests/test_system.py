@@ -5,16 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import psutil
 import redis.asyncio
-from tangram_system import CHANNEL, format_uptime, publish_system_info, system_messages
+from tangram_system import (
+    CHANNEL,
+    METRICS,
+    Metrics,
+    format_uptime,
+    publish_system_info,
+    system_messages,
+)
 
 import tangram
 from tangram.config import TangramConfig
-from tangram.testing import RedisServer
+from tangram.testing import RedisServer, TangramProcess, wait_for
 
 
 def test_uptime_is_formatted_like_upstream() -> None:
@@ -52,6 +61,8 @@ async def test_service_publishes_every_second_to_the_system_channel(
     await pubsub.subscribe(CHANNEL)
     async with httpx.AsyncClient() as http:
         state = tangram.BackendState(redis_client=client, http_client=http, config=TangramConfig())
+        metrics = Metrics(started_at=time.time() - 5)
+        METRICS.set(state, metrics)
         service = asyncio.create_task(publish_system_info(state))
         received: list[dict[str, Any]] = []
 
@@ -70,6 +81,24 @@ async def test_service_publishes_every_second_to_the_system_channel(
             await listener.aclose()
             await client.aclose()
     assert [m["el"] for m in received] == ["uptime", "info_utc", "cpu_load", "ram_usage"] * 2
+    assert [m["el"] for m in metrics.latest] == ["uptime", "info_utc", "cpu_load", "ram_usage"]
     first, second = received[1]["value"], received[5]["value"]
     # Two rounds, about a second apart, on the server's clock (epoch milliseconds).
     assert isinstance(first, int) and 500 <= second - first <= 2500
+
+
+def test_latest_round_through_serve(
+    redis_server: RedisServer, tangram_server: Callable[..., TangramProcess]
+) -> None:
+    served = tangram_server(
+        f"""
+        [core]
+        redis_url = "{redis_server.url}"
+        plugins = ["tangram_system"]
+        [channel]
+        enabled = false
+        """
+    )
+    wait_for(lambda: len(httpx.get(f"{served.url}/system/").json()) == 4)
+    latest = httpx.get(f"{served.url}/system/").json()
+    assert [m["el"] for m in latest] == ["uptime", "info_utc", "cpu_load", "ram_usage"]

@@ -9,10 +9,12 @@ costs no task: broadcasts are queued by the hub and written once per Redis batch
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections import deque
-from typing import TYPE_CHECKING, cast
+from collections.abc import Coroutine
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
@@ -21,15 +23,13 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from ..config import ChannelConfig
 from .handshake import HttpPhase, Upgrade
-from .http import HttpResponse, handle_http
-from .phoenix import Action, Close, Join, Leave, Publish, Send, Session
+from .http import HttpResponse, OriginPolicy
+from .phoenix import Action, Close, Join, Leave, Membership, Publish, Send, Session
 from .wire import OP_TEXT, ws_frame
 
-if TYPE_CHECKING:
-    from .server import Gateway
-
-__all__ = ["CLOSE_IDLE", "CLOSE_SLOW", "CLOSE_VERSION", "Connection"]
+__all__ = ["CLOSE_IDLE", "CLOSE_SHUTDOWN", "CLOSE_SLOW", "CLOSE_VERSION", "Connection", "Host"]
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,34 @@ MAX_BACKLOG = 1000
 CLOSE_GRACE_SECS = 5.0
 
 
+class Host(Protocol):
+    """What a connection needs from its gateway (:class:`tangram.channel.server.Gateway`).
+
+    Connections depend on this, not on the gateway, so that the gateway's parts can
+    import this module without a cycle."""
+
+    @property
+    def config(self) -> ChannelConfig: ...
+    @property
+    def stats(self) -> collections.Counter[str]: ...
+    @property
+    def connections(self) -> set[Connection]: ...
+    @property
+    def origins(self) -> OriginPolicy: ...
+    @property
+    def slow_grace_secs(self) -> float: ...
+    def new_session(self, user_token: str | None) -> Session: ...
+    def answer_http(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> HttpResponse: ...
+    def publish(self, channel: str, payload: bytes) -> bool: ...
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
+    async def join(self, conn: Connection, action: Join) -> None: ...
+    def leave(self, conn: Connection, m: Membership, reason: str) -> None: ...
+
+
 class Connection(asyncio.Protocol):
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Host) -> None:
         self.gw = gateway
         self.transport: asyncio.Transport | None = None
         self.http: HttpPhase | None = None
@@ -73,7 +99,7 @@ class Connection(asyncio.Protocol):
         self.transport = transport
         limit = self.gw.config.max_buffer_bytes
         transport.set_write_buffer_limits(high=limit, low=limit // 2)
-        self.http = HttpPhase(transport, self._answer_http)
+        self.http = HttpPhase(transport, self.gw.answer_http)
         self.gw.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -110,16 +136,6 @@ class Connection(asyncio.Protocol):
 
     # -- HTTP and the upgrade ---------------------------------------------------------
 
-    def _answer_http(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> HttpResponse:
-        gw = self.gw
-        return handle_http(
-            method, path, headers, body, policy=gw.origins, issuer=gw.issuer,
-            api_key=gw.config.token_api_key,
-            stats={**gw.stats, "open_connections": len(gw.connections)},
-        )  # fmt: skip
-
     def _upgrade(self, upgrade: Upgrade) -> None:
         http, transport = self.http, self.transport
         assert http is not None and transport is not None
@@ -144,7 +160,7 @@ class Connection(asyncio.Protocol):
         query = parse_qs(url.query)
         user_token = query.get("userToken", [None])[0]
         vsn = query.get("vsn", ["2.0.0"])[0]
-        self.session = Session(self.gw.check_token, self.gw.new_phx_ref, user_token)
+        self.session = self.gw.new_session(user_token)
         self.gw.stats["websockets_accepted"] += 1
         if vsn.split(".")[0] != "2":
             self.close(CLOSE_VERSION, f"unsupported vsn {vsn[:20]!r}; this server speaks 2.x")
@@ -223,7 +239,7 @@ class Connection(asyncio.Protocol):
             if isinstance(action, Send):
                 self.send_text(action.text)
             elif isinstance(action, Publish):
-                published = gw.commands.send("PUBLISH", action.channel, action.payload)
+                published = gw.publish(action.channel, action.payload)
                 answer = action.ok() if published else action.unavailable()
                 if answer is not None:
                     self.send_text(answer)

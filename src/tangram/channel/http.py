@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import TangramConfig
+from .minting import ADMIN_HEADER, mint_request
 from .tokens import TokenIssuer
-from .wire import topic_problem
 
 __all__ = ["HttpResponse", "OriginPolicy", "handle_http", "normalize_origin"]
 
@@ -98,6 +98,7 @@ def handle_http(
     policy: OriginPolicy,
     issuer: TokenIssuer | None,
     api_key: str | None,
+    admin_key: str | None = None,
     stats: dict[str, int] | None = None,
 ) -> HttpResponse:
     """Answer one non-WebSocket request (``headers`` keys are lower case)."""
@@ -122,7 +123,10 @@ def handle_http(
             [
                 *cors,
                 ("Access-Control-Allow-Methods", "POST, OPTIONS"),
-                ("Access-Control-Allow-Headers", "Content-Type, X-Tangram-Token-Key"),
+                (
+                    "Access-Control-Allow-Headers",
+                    "Content-Type, X-Tangram-Token-Key, X-Tangram-Admin-Key",
+                ),
                 ("Access-Control-Max-Age", "600"),
             ],
         )
@@ -144,27 +148,7 @@ def handle_http(
             " unreachable right now; retry shortly (or set [channel] jwt_secret)",
             [*cors, ("Retry-After", "1")],
         )
-    return _mint(body, issuer, cors)
-
-
-def _mint(body: bytes, issuer: TokenIssuer, cors: list[tuple[str, str]]) -> HttpResponse:
-    try:
-        request = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, 'body is not JSON; expected {"channel": "<topic>", "id": "<id>"?}', cors)
-    if not isinstance(request, dict):
-        return _error(400, 'body must be a JSON object {"channel": ..., "id": ...}', cors)
-    channel, client_id = request.get("channel"), request.get("id")
-    if not isinstance(channel, str):
-        return _error(422, f"'channel' must be a string topic name, got {channel!r}", cors)
-    problem = None if channel == "*" else topic_problem(channel)
-    if problem:
-        return _error(422, f"'channel' {channel!r} is not a valid topic: {problem}", cors)
-    if client_id is not None:
-        id_problem = (
-            topic_problem(client_id) if isinstance(client_id, str) else "it is not a string"
-        )
-        if id_problem:
-            return _error(422, f"'id' {client_id!r} is not valid: {id_problem}", cors)
-    client_id, token = issuer.mint(channel, client_id)
-    return _json(200, {"channel": channel, "id": client_id, "token": token}, cors)
+    status, data = mint_request(
+        body, issuer, admin_key=admin_key, presented=headers.get(ADMIN_HEADER)
+    )
+    return _json(status, data, cors)

@@ -26,6 +26,7 @@ from .wire import (
 
 __all__ = [
     "CLOSE_MALFORMED",
+    "MAX_TOPICS_PER_SOCKET",
     "Close",
     "Join",
     "Leave",
@@ -41,6 +42,9 @@ __all__ = [
 #: RFC 6455 "invalid frame payload data": the client speaks something other than v2.
 CLOSE_MALFORMED = 1007
 OK = b'{"status":"ok","response":{}}'
+#: Topics one socket may hold at once: each membership can stand for a client id (a
+#: plugin serving ``streaming-<id>``), so one socket must not stand for thousands.
+MAX_TOPICS_PER_SOCKET = 100
 
 #: ``check(token, topic)`` returns the client id the token grants on ``topic``, or None;
 #: it raises :class:`TokensUnavailable` while tokens cannot be checked at all.
@@ -211,6 +215,9 @@ class Session:
             ]
         if client_id is None:
             return [Send(reply(join_ref, ref, topic, "error", reason="unauthorized"))]
+        if topic not in self.members and len(self.members) >= MAX_TOPICS_PER_SOCKET:
+            reason = f"too many topics: a socket may join at most {MAX_TOPICS_PER_SOCKET}"
+            return [Send(reply(join_ref, ref, topic, "error", reason=reason))]
         actions: list[Action] = []
         old = self.members.pop(topic, None)
         if old is not None:

@@ -117,10 +117,10 @@ class Presence:
         refs = self.commands.call("EXISTS", _instance_key(self.instance, "refs"))
         return (await was_alive) is None or not await refs
 
-    async def restore(self) -> list[tuple[str, str]]:
+    async def restore(self) -> list[tuple[str, str, str]]:
         """Re-record this process's joins (after a reap, or after Redis lost its data);
         entries that were gone are announced as joins. Returns their
-        ``(topic, client id)``. Raises RedisDown."""
+        ``(topic, client id, phx_ref)``. Raises RedisDown."""
         self.heartbeat()
         pending = []
         for ref, (topic, entry) in list(self._local.items()):
@@ -128,7 +128,7 @@ class Presence:
             pending.append(
                 (ref, topic, self.commands.call("HSETNX", _topic_key(topic), ref, entry))
             )
-        restored: list[tuple[str, str]] = []
+        restored: list[tuple[str, str, str]] = []
         for ref, topic, added in pending:
             result = await added
             local = self._local.get(ref)
@@ -141,7 +141,7 @@ class Presence:
                 f"to:{topic}:presence_diff",
                 _diff(parsed["id"], parsed["meta"], join=True),
             )
-            restored.append((topic, parsed["id"]))
+            restored.append((topic, parsed["id"], ref))
         if restored:
             log.warning(
                 "restored %d presence entries of this gateway (reaped or lost)", len(restored)
@@ -163,10 +163,10 @@ class Presence:
         self.commands.send("DEL", _instance_key(self.instance, "alive"))
         await self.commands.execute("SREM", INSTANCES, self.instance)
 
-    async def reap(self) -> list[tuple[str, str]]:
+    async def reap(self) -> list[tuple[str, str, str]]:
         """Remove the entries of instances whose liveness expired; returns the
-        ``(topic, client id)`` leaves this process announced."""
-        reaped: list[tuple[str, str]] = []
+        ``(topic, client id, phx_ref)`` leaves this process announced."""
+        reaped: list[tuple[str, str, str]] = []
         try:
             for raw in await self.commands.execute("SMEMBERS", INSTANCES):
                 other = raw.decode()
@@ -179,10 +179,10 @@ class Presence:
             pass
         return reaped
 
-    async def _reap_instance(self, other: str) -> list[tuple[str, str]]:
+    async def _reap_instance(self, other: str) -> list[tuple[str, str, str]]:
         refs_key = _instance_key(other, "refs")
         flat = await self.commands.execute("HGETALL", refs_key)
-        reaped: list[tuple[str, str]] = []
+        reaped: list[tuple[str, str, str]] = []
         for ref, topic_raw in zip(flat[::2], flat[1::2], strict=True):
             topic = topic_raw.decode()
             entry = await self.commands.execute("HGET", _topic_key(topic), ref)
@@ -195,7 +195,7 @@ class Presence:
                 f"to:{topic}:presence_diff",
                 _diff(parsed["id"], parsed["meta"], join=False),
             )
-            reaped.append((topic, parsed["id"]))
+            reaped.append((topic, parsed["id"], ref.decode()))
         self.commands.send("DEL", refs_key)
         self.commands.send("SREM", INSTANCES, other)
         if reaped:

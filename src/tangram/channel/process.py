@@ -146,6 +146,9 @@ class ChannelProcess:
             *args,
             stdout=asyncio.subprocess.PIPE,
             env=self._env,
+            # Own session: a terminal's Ctrl+C reaches serve only, which stops the workers
+            # in order (they die with serve anyway: PR_SET_PDEATHSIG in __main__).
+            start_new_session=True,
         )
 
     async def _supervise(self, slot: int) -> None:

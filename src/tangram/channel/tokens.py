@@ -1,9 +1,12 @@
 """Join tokens: HS256 JWTs with claims ``id``, ``channel``, ``iat`` and ``exp``.
 
 A token authorises joining the topic named by its ``channel`` claim, or any topic
-when that claim is ``"*"``. When ``[channel] jwt_secret`` is unset, every gateway
-sharing a Redis uses one random secret stored there (first writer wins), so tokens
-minted by one instance are accepted by the others.
+when that claim is ``"*"``, except per-client topics (``streaming-<id>``), which only
+a token whose ``id`` is ``<id>`` may join, whatever its channel. A token is also the
+proof that its holder owns its ``id`` (see :mod:`tangram.channel.minting`). When
+``[channel] jwt_secret`` is unset, every gateway sharing a Redis uses one random secret
+stored there (first writer wins), so tokens minted by one instance are accepted by the
+others.
 """
 
 from __future__ import annotations
@@ -17,8 +20,11 @@ from collections.abc import Awaitable, Callable
 import jwt
 
 __all__ = [
+    "PRIVATE_PREFIX",
+    "PROOF_GRACE_SECS",
     "SECRET_KEY",
     "TokenIssuer",
+    "private_owner",
     "random_id",
     "resolve_secret",
     "weak_secret",
@@ -29,6 +35,19 @@ log = logging.getLogger(__name__)
 SECRET_KEY = "tangram:channel:jwt_secret"
 _ALPHABET = string.ascii_letters + string.digits + "-_"
 _WEAK = {"secret", "changeme", "change-me", "password", "tangram", "jwt", "test"}
+#: Topics ``streaming-<id>`` belong to client ``<id>``: plugins address one page there.
+PRIVATE_PREFIX = "streaming-"
+#: How long after its expiry a token still proves that its holder owns its id (it never
+#: authorises a join once expired): a page whose laptop slept renews its tokens and
+#: keeps its id, while a token found in an old log is useless after a week.
+PROOF_GRACE_SECS = 7 * 86400
+
+
+def private_owner(topic: str) -> str | None:
+    """The client id that owns ``topic``, or None for a shared topic."""
+    if topic.startswith(PRIVATE_PREFIX) and len(topic) > len(PRIVATE_PREFIX):
+        return topic[len(PRIVATE_PREFIX) :]
+    return None
 
 
 def random_id(length: int) -> str:
@@ -94,4 +113,28 @@ class TokenIssuer:
         if channel not in (topic, "*"):
             log.info("join of %r refused: token is for channel %r", topic, channel)
             return None
+        owner = private_owner(topic)
+        if owner is not None and owner != client_id:
+            log.info(
+                "join of %r refused: private to client %r, token is for %r", topic, owner, client_id
+            )
+            return None
         return client_id
+
+    def owner(self, token: object) -> str | None:
+        """The id a token proves its holder owns: signed by us, and expired for at most
+        :data:`PROOF_GRACE_SECS`; None otherwise."""
+        if not isinstance(token, str) or not token:
+            return None
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                leeway=PROOF_GRACE_SECS,
+                options={"require": ["exp", "id", "channel"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        client_id = claims.get("id")
+        return client_id if isinstance(client_id, str) else None

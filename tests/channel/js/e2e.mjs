@@ -2,6 +2,8 @@
 // way the web app uses it. Driven by tests/channel/test_phoenix_js.py.
 //
 // Usage: node e2e.mjs <gateway base URL, e.g. http://127.0.0.1:2347> <topic>
+// Clients are named ("alice", "bob"), which the gateway only allows with its admin key:
+// that comes from $TANGRAM_ADMIN_KEY.
 //
 // Output: one JSON object per line on stdout, {"step": ..., "ok": true|false, ...}.
 // When it prints {"step": "ready_for_broadcast"} the driver PUBLISHes to Redis
@@ -36,9 +38,11 @@ function within(executor) {
 }
 
 async function token(channel, id) {
+  const headers = { "content-type": "application/json" };
+  if (id !== undefined) headers["x-tangram-admin-key"] = process.env.TANGRAM_ADMIN_KEY ?? "";
   const response = await fetch(`${baseUrl}/token`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers,
     body: JSON.stringify(id === undefined ? { channel } : { channel, id }),
   });
   if (!response.ok) throw new Error(`POST /token -> ${response.status}`);

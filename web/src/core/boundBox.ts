@@ -1,7 +1,9 @@
 /**
- * Tells the backend what this browser looks at: `system:bound-box` on every map move,
- * selection change and (re)join of `system`. The jet1090 plugin filters the aircraft it
- * streams to this connection with it (see docs/frontend.md).
+ * Tells the backend what this browser looks at: `bound-box` on the page's private topic
+ * `streaming-<connectionId>`, on every map move, selection change and (re)join of that
+ * topic. Only this page can join it, so the backend knows whose view it is from the
+ * topic. The jet1090 plugin filters the aircraft it streams to this connection with it
+ * (see docs/frontend.md).
  */
 import type { Map as MaplibreMap } from "maplibre-gl";
 import { watch } from "vue";
@@ -35,19 +37,19 @@ export function boundBoxOf(map: MaplibreMap, state: StateApi, connectionId: stri
 }
 
 export function publishBoundBox(map: MaplibreMap, state: StateApi, realtime: RealtimeClient): void {
-  if (!realtime.enabled) return;
+  const id = realtime.connectionId;
+  if (!realtime.enabled || !id) return;
+  const topic = `streaming-${id}`;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const send = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (!realtime.connectionId) return;
-      const message = boundBoxOf(map, state, realtime.connectionId);
-      realtime.publish("system:bound-box", message).catch((error: unknown) => {
-        console.warn("[tangram] system:bound-box not delivered:", error);
+      realtime.publish(`${topic}:bound-box`, boundBoxOf(map, state, id)).catch((error: unknown) => {
+        console.warn(`[tangram] ${topic}:bound-box not delivered:`, error);
       });
     }, 150);
   };
   map.on("moveend", send);
   watch(state.selected, send);
-  realtime.onJoin("system", send);
+  realtime.onJoin(topic, send);
 }

@@ -1,11 +1,14 @@
 /**
  * One phoenix Socket for the whole page, shared by every plugin.
  *
- * Tokens: the `system` token is minted first and its `id` becomes the connection id;
- * every other topic gets its own token minted with that same id (the gateway checks
- * that a token's `channel` claim matches the joined topic). phoenix.js re-evaluates
- * the join params on every (re)join, so a refused join simply refreshes the topic's
- * token and lets phoenix's own rejoin back-off try again.
+ * Tokens: the `system` token is minted first; the gateway draws its `id`, which becomes
+ * the connection id. Every other topic gets its own token for that same id, which the
+ * gateway only mints when the request proves the id is ours by presenting the newest
+ * token issued for it (so nobody else can get a token for our private topic
+ * `streaming-<id>`). The gateway checks that a token's `channel` claim matches the
+ * joined topic. phoenix.js re-evaluates the join params on every (re)join, so a
+ * refused join simply refreshes the topic's token and lets phoenix's own rejoin
+ * back-off try again.
  */
 import { Socket, type Channel } from "phoenix";
 import { ref, type Ref } from "vue";
@@ -38,8 +41,13 @@ export function splitTopicEvent(topicEvent: string): [string, string] {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The gateway refused a token for good (403): retrying the same request cannot help. */
+class TokenRefused extends Error {}
+
 export class RealtimeClient implements RealtimeApi {
   connectionId: string | null = null;
+  /** The newest token issued for `connectionId`: the proof that the id is ours. */
+  private identityToken: string | null = null;
   readonly connected: Ref<boolean> = ref(false);
   private socket: Socket | null = null;
   private readonly topics = new Map<string, TopicEntry>();
@@ -61,13 +69,15 @@ export class RealtimeClient implements RealtimeApi {
   async start(timeoutMs = 5000): Promise<void> {
     if (!this.baseUrl) return;
     const base = this.baseUrl;
-    const first = this.mintToken("system").then((reply) => {
-      this.connectionId ??= reply.id;
-      return reply;
+    const first = this.mintToken("system").catch((error: unknown) => {
+      console.warn(`[tangram] no token for system: ${String(error)}`);
+      return null;
     });
     const winner = await Promise.race([first, sleep(timeoutMs).then(() => null)]);
     if (winner === null) {
-      this.connectionId ??= Math.random().toString(36).slice(2, 10);
+      // Only the gateway hands out ids: a local one is never granted this page's private
+      // topic, so what is streamed to `streaming-<id>` needs a reload once it is up.
+      this.connectionId ??= `local-${Math.random().toString(36).slice(2, 10)}`;
       console.warn(`[tangram] channel at ${base.href} did not answer /token yet; retrying`);
     }
     const wsUrl = new URL(base.href);
@@ -139,27 +149,43 @@ export class RealtimeClient implements RealtimeApi {
         .receive("ok", () => entry.onJoin.forEach((fn) => fn()))
         .receive("error", (reply: unknown) => {
           console.warn(`[tangram] join of ${topic} refused (${JSON.stringify(reply)}); new token`);
-          void this.mintToken(topic).then((fresh) => (entry.token = fresh.token));
+          this.mintToken(topic).then(
+            (fresh) => (entry.token = fresh.token),
+            (error: unknown) => console.warn(`[tangram] no new token for ${topic}: ${String(error)}`),
+          );
         });
     })();
+    // Subscribers do not wait for `ready`; a refusal must still be reported, once.
+    entry.ready.catch((error: unknown) => console.warn(`[tangram] cannot join ${topic}: ${String(error)}`));
     return entry;
   }
 
-  /** POST /token, retrying with back-off while the gateway is unreachable. */
+  /**
+   * POST /token for our id (proved with `identityToken`; the first request gets a new
+   * id), retrying with back-off while the gateway is unreachable. A 403 is final.
+   */
   private async mintToken(topic: string): Promise<TokenReply> {
     if (!this.baseUrl) throw new Error("the channel is disabled");
     const url = new URL("token", this.baseUrl.href.endsWith("/") ? this.baseUrl : `${this.baseUrl.href}/`);
     for (let attempt = 0; ; attempt++) {
       try {
-        const body = this.connectionId ? { channel: topic, id: this.connectionId } : { channel: topic };
+        const proof = this.identityToken;
+        const body = proof ? { channel: topic, id: this.connectionId, token: proof } : { channel: topic };
         const response = await fetch(url, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify(body),
         });
+        if (response.status === 403) throw new TokenRefused(`HTTP 403: ${await response.text()}`);
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-        return (await response.json()) as TokenReply;
+        const reply = (await response.json()) as TokenReply;
+        if (this.connectionId === null) this.connectionId = reply.id;
+        // Each fresh token for our id is a fresher proof (an old one stops proving a week
+        // after it expired).
+        if (reply.id === this.connectionId) this.identityToken = reply.token;
+        return reply;
       } catch (error) {
+        if (error instanceof TokenRefused) throw error;
         const wait = Math.min(10_000, 500 * 2 ** attempt);
         console.warn(`[tangram] POST ${url.href} for ${topic} failed (${String(error)}); retry in ${wait} ms`);
         await sleep(wait);

@@ -3,8 +3,10 @@
  * aircraft's details and trail in the side bar.
  *
  * The backend streams `{count, aircraft}` to `streaming-<connectionId>` once a second,
- * filtered by the view the shell reports in `system:bound-box`. `join-streaming` is sent
- * at start and every minute, as a keep-alive for the backend's safety-net expiry.
+ * filtered by the view the shell reports in `streaming-<connectionId>:bound-box`. That
+ * topic is private to this page (only it can join or push there), so the backend takes
+ * the id from the topic. `join-streaming` is pushed there at start and every minute, as a
+ * keep-alive for the backend's safety-net expiry; `leave-streaming` on tear-down.
  */
 import { definePlugin, type Entity } from "@tangram/api";
 import { watch } from "vue";
@@ -57,8 +59,8 @@ export default definePlugin(async (api) => {
   );
 
   const announce = (event: "join-streaming" | "leave-streaming"): void => {
-    api.realtime.publish(`system:${event}`, { connectionId: id }).catch((error: unknown) => {
-      console.warn(`[jet1090] system:${event} not delivered:`, error);
+    api.realtime.publish(`streaming-${id}:${event}`, {}).catch((error: unknown) => {
+      console.warn(`[jet1090] streaming-${id}:${event} not delivered:`, error);
     });
   };
   announce("join-streaming");

@@ -14,13 +14,12 @@ from contextlib import asynccontextmanager
 
 import tangram
 
-from . import _running
 from .api import router
 from .cli import app as commands
 from .config import Jet1090Config
-from .runtime import Jet1090Runtime
+from .runtime import RUNTIME, Jet1090Runtime
 
-__all__ = ["Jet1090Config", "Jet1090Runtime", "plugin"]
+__all__ = ["RUNTIME", "Jet1090Config", "Jet1090Runtime", "plugin"]
 
 
 @asynccontextmanager
@@ -30,11 +29,10 @@ async def lifespan(backend_state: tangram.BackendState) -> AsyncIterator[None]:
         plugin.config, backend_state.redis_url, base_dir=source.parent if source else None
     )
     await runtime.open()
-    _running.current = runtime
     try:
-        yield
+        with RUNTIME.bound(backend_state, runtime):
+            yield
     finally:
-        _running.current = None
         await runtime.close()
 
 
@@ -47,28 +45,22 @@ plugin: tangram.Plugin[Jet1090Config] = tangram.Plugin(
 )
 
 
-def _runtime() -> Jet1090Runtime:
-    if _running.current is None:
-        raise tangram.PluginError("tangram_jet1090 services started before its lifespan")
-    return _running.current
-
-
 @plugin.register_service()
 async def ingest(backend_state: tangram.BackendState) -> None:
     """Read the jet1090 channel and the browsers' streaming requests."""
-    await _runtime().feed.run()
+    await RUNTIME.get(backend_state).feed.run()
 
 
 @plugin.register_service(priority=1)
 async def stream(backend_state: tangram.BackendState) -> None:
     """Send every streaming browser its frame, every stream_interval_secs."""
-    await _runtime().stream_forever(backend_state.redis_client)
+    await RUNTIME.get(backend_state).stream_forever(backend_state.redis_client)
 
 
 @plugin.register_service(priority=1)
 async def history_writer(backend_state: tangram.BackendState) -> None:
     """Write trajectory points in batches and prune old ones."""
-    await _runtime().history_forever()
+    await RUNTIME.get(backend_state).history_forever()
 
 
 @plugin.register_service(priority=2)
@@ -76,11 +68,11 @@ async def aircraft_database(backend_state: tangram.BackendState) -> None:
     """Download the BaseStation database in the background when configured, then
     check once a day whether the cached copy has become older than allowed."""
     while True:
-        await _runtime().aircraft_db_refresh(backend_state.http_client)
+        await RUNTIME.get(backend_state).aircraft_db_refresh(backend_state.http_client)
         await asyncio.sleep(86400)
 
 
 @plugin.register_service(priority=3)
 async def replayer(backend_state: tangram.BackendState) -> None:
     """Replay ``replay_file`` when configured (the demo)."""
-    await _runtime().replay_forever(backend_state.redis_client)
+    await RUNTIME.get(backend_state).replay_forever(backend_state.redis_client)

@@ -9,32 +9,40 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["FIELDS", "AircraftTable", "Registry"]
+__all__ = ["FIELDS", "HISTORY_COLUMNS", "STATE_VECTOR", "AircraftTable", "Registry"]
+
+#: The one definition of the state vector: every field in the order it is sent, with
+#: the SQLite type of its column in the trajectory history, or None when it is not a
+#: per-point value (identity and bookkeeping; ``icao24`` and ``lastseen`` are the
+#: history's key and ``timestamp`` columns). Both lists below derive from it.
+STATE_VECTOR: tuple[tuple[str, str | None], ...] = (
+    ("icao24", None),
+    ("firstseen", None),
+    ("lastseen", None),
+    ("callsign", "TEXT"),
+    ("registration", None),
+    ("typecode", None),
+    ("squawk", "TEXT"),
+    ("latitude", "REAL"),
+    ("longitude", "REAL"),
+    ("altitude", "REAL"),
+    ("selected_altitude", "REAL"),
+    ("groundspeed", "REAL"),
+    ("vertical_rate", "REAL"),
+    ("track", "REAL"),
+    ("ias", "REAL"),
+    ("tas", "REAL"),
+    ("mach", "REAL"),
+    ("roll", "REAL"),
+    ("heading", "REAL"),
+    ("nacp", None),
+    ("count", None),
+)
 
 #: Every state-vector field, in the order they are sent.
-FIELDS = (
-    "icao24",
-    "firstseen",
-    "lastseen",
-    "callsign",
-    "registration",
-    "typecode",
-    "squawk",
-    "latitude",
-    "longitude",
-    "altitude",
-    "selected_altitude",
-    "groundspeed",
-    "vertical_rate",
-    "track",
-    "ias",
-    "tas",
-    "mach",
-    "roll",
-    "heading",
-    "nacp",
-    "count",
-)
+FIELDS = tuple(name for name, _ in STATE_VECTOR)
+#: ``(name, SQLite type)`` stored with each trajectory point.
+HISTORY_COLUMNS = tuple((name, sql) for name, sql in STATE_VECTOR if sql is not None)
 
 #: ``icao24 -> (registration, typecode)`` or None when unknown.
 Registry = Callable[[str], "tuple[str | None, str | None] | None"]

@@ -3,35 +3,33 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 
-from . import _running
+from .runtime import RUNTIME, Jet1090Runtime
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/jet1090", tags=["jet1090"])
 
-_ICAO24 = re.compile(r"^[0-9a-fA-F]{6}$")
+#: Checked with ``fullmatch``: ``$`` would also accept a trailing newline (``%0A``).
+_ICAO24 = re.compile(r"[0-9a-fA-F]{6}")
 
-
-def _runtime() -> Any:
-    runtime = _running.current
-    if runtime is None:
-        raise HTTPException(503, "the jet1090 plugin is not running (is it in core.plugins?)")
-    return runtime
+#: This app's runtime (the plugin's lifespan stores it; 503 while it is not running).
+Runtime = Annotated[Jet1090Runtime, Depends(RUNTIME.dependency)]
 
 
 @router.get("/data/{icao24}")
-async def trajectory(icao24: str, since: float | None = None) -> list[dict[str, Any]]:
+async def trajectory(
+    icao24: str, runtime: Runtime, since: float | None = None
+) -> list[dict[str, Any]]:
     """Recent trajectory of one aircraft, oldest point first (``timestamp`` and the
     state-vector fields at that time); ``since`` (UNIX s) shortens it."""
-    if not _ICAO24.match(icao24):
+    if not _ICAO24.fullmatch(icao24):
         raise HTTPException(
             422, f"icao24 {icao24!r} is not 6 hexadecimal digits (for example 393322)"
         )
-    runtime = _runtime()
     if runtime.history is None:
         raise HTTPException(
             404, "history is disabled; set history_enabled = true in [plugins.tangram_jet1090]"
@@ -42,14 +40,12 @@ async def trajectory(icao24: str, since: float | None = None) -> list[dict[str, 
 
 
 @router.get("/aircraft")
-async def aircraft() -> dict[str, Any]:
+async def aircraft(runtime: Runtime) -> dict[str, Any]:
     """The whole live picture (what a browser with no viewport would get)."""
-    runtime = _runtime()
     return {"count": len(runtime.table), "aircraft": list(runtime.table.records.values())}
 
 
 @router.get("/stats")
-async def stats() -> dict[str, Any]:
+async def stats(runtime: Runtime) -> dict[str, Any]:
     """Feed counters: messages received, applied, malformed and unknown, etc."""
-    snapshot: dict[str, Any] = _runtime().snapshot()
-    return snapshot
+    return runtime.snapshot()

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 import typer
 
 import tangram
-from tangram.config import validate_plugin_config
+from tangram.config import load_plugin_config
 from tangram.embedded_redis import DEFAULT_LOCAL, redis_answers
 
 from .config import DEMO_FILE, Jet1090Config
@@ -47,12 +47,8 @@ def replay_command(
     """Publish a recording on Redis with timestamps shifted to now."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     settings = tangram.load_config(config)
-    plugin_config = validate_plugin_config(
-        Jet1090Config,
-        settings.plugins.get(_PLUGIN, {}),
-        source=settings.source_name,
-        table=f"plugins.{_PLUGIN}",
-    )
+    # The same table, read the same way, as tangram serve (frontend sub-table, spellings).
+    plugin_config = load_plugin_config(settings, Jet1090Config, _PLUGIN)
     url = redis_url or _redis_url(settings)
     path = DEMO_FILE if str(file) == "demo" else file
     stats = ReplayStats()

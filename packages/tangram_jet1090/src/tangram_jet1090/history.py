@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .aircraft import HISTORY_COLUMNS
+
 __all__ = ["COLUMNS", "HistoryStore"]
 
 log = logging.getLogger(__name__)
@@ -23,29 +25,14 @@ log = logging.getLogger(__name__)
 #: Points waiting for the writer beyond which new ones are dropped (about 100 MB).
 MAX_PENDING = 500_000
 
-#: Stored per point, after ``icao24`` and ``timestamp``.
-COLUMNS = (
-    "callsign",
-    "latitude",
-    "longitude",
-    "altitude",
-    "selected_altitude",
-    "groundspeed",
-    "vertical_rate",
-    "track",
-    "ias",
-    "tas",
-    "mach",
-    "roll",
-    "heading",
-    "squawk",
-)
+#: Stored per point, after ``icao24`` and ``timestamp`` (derived from the state vector).
+COLUMNS = tuple(name for name, _ in HISTORY_COLUMNS)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS trajectory (
     icao24 TEXT NOT NULL,
     timestamp REAL NOT NULL,
-    {", ".join(f"{c} {'TEXT' if c in ('callsign', 'squawk') else 'REAL'}" for c in COLUMNS)}
+    {", ".join(f"{name} {sql}" for name, sql in HISTORY_COLUMNS)}
 );
 CREATE INDEX IF NOT EXISTS trajectory_icao24_ts ON trajectory (icao24, timestamp);
 CREATE INDEX IF NOT EXISTS trajectory_ts ON trajectory (timestamp);

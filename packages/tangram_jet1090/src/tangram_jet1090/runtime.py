@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from tangram.errors import ConfigError
+from tangram.state import StateSlot
 
 from .aircraft import AircraftTable
 from .aircraftdb import AircraftDatabase, download_database, is_fresh
@@ -31,12 +32,12 @@ from .parse import MalformedMessage, UnknownMessage, parse_message
 from .replay import ReplayError, ReplayStats, replay
 from .streaming import StreamingClients
 
-__all__ = ["FeedStats", "Jet1090Runtime"]
+__all__ = ["RUNTIME", "FeedStats", "Jet1090Runtime"]
 
 log = logging.getLogger(__name__)
 
-#: Patterns for browser announcements and the gateway's lifecycle events.
-CONTROL_PATTERNS = ("from:system:*", "from:streaming-*:phx_join", "from:streaming-*:phx_leave")
+#: Each browser's private topic: its pushes and the gateway's lifecycle events.
+CONTROL_PATTERNS = ("from:streaming-*",)
 _HISTORY_FLUSH_SECS = 1.0
 _HISTORY_PRUNE_SECS = 60.0
 
@@ -247,3 +248,7 @@ class Jet1090Runtime:
             "replay": asdict(self.replay_stats),
             "feed_reconnects": self.feed.reconnects,
         }
+
+
+#: The running plugin of one app: set by the lifespan, read by services and routes.
+RUNTIME: StateSlot[Jet1090Runtime] = StateSlot("tangram_jet1090.runtime")

@@ -1,10 +1,21 @@
 """Who is watching which part of the map, and what each of them gets every tick.
 
-Browsers announce themselves on the shared ``system`` topic (``join-streaming``,
-``leave-streaming``, ``bound-box``); the channel gateway adds lifecycle events
-(``phx_join``/``phx_leave``, no tokens) so that a browser that vanishes without saying
-goodbye stops being served. All handlers are synchronous: they run inside the feed
-reader's batch loop.
+Each browser has a private topic, ``streaming-<id>``, that only the owner of client id
+``<id>`` can join (the channel gateway checks the join token). Everything about one
+browser arrives there, so the id is the topic's and never a payload field that anyone
+could fill in with someone else's id:
+
+- the gateway's lifecycle events ``from:streaming-<id>:phx_join`` / ``phx_leave``
+  (``{"id", "topic", "phx_ref"[, "reason"]}``): a client exists while one of its
+  memberships (told apart by ``phx_ref``) is joined, and a leave of a membership that
+  was already replaced (the reaper's late leave after a reconnect) changes nothing;
+- the browser's own pushes ``join-streaming`` (start, and keep-alive),
+  ``leave-streaming`` (stop) and ``bound-box`` (view and selection). Only a joined
+  member can push on a topic, so a push is as good as a join.
+
+Announcements on the shared ``system`` topic name a ``connectionId`` that nobody
+vouches for, so they are ignored. All handlers are synchronous: they run inside the
+feed reader's batch loop.
 """
 
 from __future__ import annotations
@@ -18,14 +29,12 @@ from typing import Any
 
 import orjson
 
-__all__ = ["BoundingBox", "StreamClient", "StreamingClients", "frame_channel"]
+__all__ = ["PRIVATE_PREFIX", "BoundingBox", "StreamClient", "StreamingClients", "frame_channel"]
 
 log = logging.getLogger(__name__)
 
-#: Every phx_leave ends a membership except this reason: a newer join of the same topic
-#: on the same socket took over, so the client is still there. Any other reason
-#: (leave, disconnect, timeout, slow, and whatever a gateway adds later) ends it.
-_STILL_THERE = "replaced"
+#: The browsers' private topics, ``streaming-<client id>``.
+PRIVATE_PREFIX = "streaming-"
 #: Boxes of departed clients kept so that a browser re-joining after a reconnect
 #: (phoenix.js re-joins by itself, without a new join-streaming) is served again.
 _DEPARTED_MEMORY = 1024
@@ -82,10 +91,13 @@ class StreamClient:
     last_activity: float
     box: BoundingBox | None = None
     selected: frozenset[str] = field(default_factory=frozenset)
+    #: ``phx_ref`` of each joined membership of ``streaming-<id>`` (one per socket
+    #: joined; a socket holds at most one), as told by the gateway's lifecycle events.
+    memberships: set[str] = field(default_factory=set)
 
 
 class StreamingClients:
-    """The browsers to stream to, fed by ``from:system:*`` and lifecycle events."""
+    """The browsers to stream to, fed by ``from:streaming-<id>:*``."""
 
     def __init__(self) -> None:
         self.clients: dict[str, StreamClient] = {}
@@ -97,6 +109,9 @@ class StreamingClients:
     def handle(self, channel: str, payload: bytes, now: float) -> None:
         """Dispatch one ``from:<topic>:<event>`` message."""
         topic, _, event = channel.removeprefix("from:").rpartition(":")
+        client_id = topic.removeprefix(PRIVATE_PREFIX)
+        if client_id == topic or not client_id:
+            return  # not a private topic: nobody vouches for the ids it names
         try:
             data = orjson.loads(payload) if payload else {}
         except orjson.JSONDecodeError:
@@ -104,58 +119,68 @@ class StreamingClients:
             return
         if type(data) is not dict:
             return
-        if topic == "system":
-            if event == "join-streaming":
-                self.join(_text(data.get("connectionId")), now)
-            elif event == "leave-streaming":
-                self.leave(_text(data.get("connectionId")))
-            elif event == "bound-box":
-                self.bound_box(data, now)
-            elif event == "phx_leave" and data.get("reason") != _STILL_THERE:
-                self.leave(_text(data.get("id")))
-        elif topic.startswith("streaming-"):
-            client_id = topic.removeprefix("streaming-")
-            if event == "phx_leave" and data.get("reason") != _STILL_THERE:
-                self.leave(client_id)
-            elif event == "phx_join":
-                self.rejoin(client_id, now)
+        if event == "phx_join":
+            if data.get("id") == client_id:
+                self.join(client_id, now, _text(data.get("phx_ref")) or None)
+        elif event == "phx_leave":
+            if data.get("id") == client_id:
+                self.leave(client_id, _text(data.get("phx_ref")) or None)
+        elif event == "join-streaming":
+            self.join(client_id, now)
+        elif event == "leave-streaming":
+            self.stop(client_id)
+        elif event == "bound-box":
+            self.bound_box(client_id, data, now)
 
-    def join(self, client_id: str, now: float) -> None:
-        if not client_id:
-            return
+    def join(self, client_id: str, now: float, membership: str | None = None) -> StreamClient:
+        """Serve ``client_id`` (again); ``membership`` is the phx_ref of a new join."""
         client = self.clients.get(client_id) or self._departed.pop(client_id, None)
         if client is None:
             client = StreamClient(id=client_id, last_activity=now)
+        if client_id not in self.clients:
             log.info("streaming to %s", client_id)
+            self.clients[client_id] = client
         client.last_activity = now
-        self.clients[client_id] = client
+        if membership is not None:
+            client.memberships.add(membership)
+        return client
 
-    def rejoin(self, client_id: str, now: float) -> None:
-        """A browser joined ``streaming-<id>`` again: resume if it streamed before."""
-        if client_id in self._departed:
-            self.join(client_id, now)
-        elif client_id in self.clients:
-            self.clients[client_id].last_activity = now
+    def leave(self, client_id: str, membership: str | None) -> None:
+        """One membership of ``streaming-<id>`` ended; stop once none is left.
 
-    def leave(self, client_id: str) -> None:
+        A leave naming a membership we do not hold, while we hold others, is stale:
+        the reaper announcing a dead gateway's entry after the browser already
+        re-joined elsewhere. A leave without ``phx_ref`` (a gateway that predates it)
+        ends the client."""
+        client = self.clients.get(client_id)
+        if client is None:
+            return
+        if membership is None:
+            client.memberships.clear()
+        elif membership in client.memberships:
+            client.memberships.discard(membership)
+        elif client.memberships:
+            log.debug("ignoring a stale leave of %s (membership %s)", client_id, membership)
+            return
+        if not client.memberships:
+            self.stop(client_id)
+
+    def stop(self, client_id: str) -> None:
         client = self.clients.pop(client_id, None)
         if client is not None:
             log.info("stopped streaming to %s", client_id)
+            client.memberships.clear()
             self._departed[client_id] = client
             while len(self._departed) > _DEPARTED_MEMORY:
                 self._departed.popitem(last=False)
 
-    def bound_box(self, data: dict[str, Any], now: float) -> None:
-        client_id = _text(data.get("connectionId"))
-        if not client_id:
-            return
+    def bound_box(self, client_id: str, data: dict[str, Any], now: float) -> None:
         try:
             box = BoundingBox.from_payload(data)
         except ValueError as exc:
             log.debug("ignoring bound-box from %s: %s", client_id, exc)
             return
-        self.join(client_id, now)
-        client = self.clients[client_id]
+        client = self.join(client_id, now)
         client.box = box
         selected = data.get("selectedEntities") or []
         if type(selected) is list:
@@ -169,7 +194,7 @@ class StreamingClients:
         """Drop clients silent for ``timeout`` seconds (lost leave events)."""
         gone = [cid for cid, c in self.clients.items() if now - c.last_activity > timeout]
         for client_id in gone:
-            self.leave(client_id)
+            self.stop(client_id)
         return gone
 
     def frames(self, records: Collection[dict[str, Any]], count: int) -> list[tuple[str, bytes]]:

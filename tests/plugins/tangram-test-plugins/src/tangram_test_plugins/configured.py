@@ -13,6 +13,7 @@ import typer
 from fastapi import APIRouter
 
 import tangram
+from tangram.config import load_plugin_config
 
 
 @dataclass
@@ -62,5 +63,5 @@ def blocking_service(backend_state: tangram.BackendState) -> None:
 def greet(name: str, config: str = typer.Option(None, "--config")) -> None:
     """Print the configured greeting."""
     cfg = tangram.load_config(config)
-    table = cfg.plugins.get("configured", {})
-    typer.echo(f"{table.get('greeting', 'hello')}, {name}")
+    settings = load_plugin_config(cfg, Settings, "configured")
+    typer.echo(f"{settings.greeting}, {name}")
