@@ -335,3 +335,12 @@ def test_a_stopped_runtime_starts_again(redis_server: RedisServer) -> None:
         assert httpx.get(f"{rt.url}/explore/layers").json() == []
         rt.stop()
         assert not _listening(config.server.port)
+
+
+def test_two_runtimes_in_one_process_keep_their_own_layers(redis_server: RedisServer) -> None:
+    first, second = _config(redis_server.url), _config(redis_server.url)
+    first.channel.enabled = second.channel.enabled = False
+    with tangram.Runtime(first) as one, tangram.Runtime(second) as two:
+        Session(one).push(AIRPORTS, label="only in one")
+        assert [layer["label"] for layer in Session(one).layers()] == ["only in one"]
+        assert Session(two).layers() == []

@@ -17,15 +17,26 @@ them in a side-bar widget. See docs/explore.md.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import tangram
 
-from .api import router
+from .api import LAYERS, AppLayers, router
 from .geojson import ExploreError
 from .session import Session
 from .store import Limits
 
 __all__ = ["ExploreError", "Limits", "Session", "plugin"]
 
+
+@asynccontextmanager
+async def lifespan(backend_state: tangram.BackendState) -> AsyncIterator[None]:
+    """One layer store per running app, with this plugin's limits."""
+    with LAYERS.bound(backend_state, AppLayers(plugin.config)):
+        yield
+
+
 plugin: tangram.Plugin[Limits] = tangram.Plugin(
-    frontend_path="dist-frontend", routers=[router], config_class=Limits
+    frontend_path="dist-frontend", routers=[router], config_class=Limits, lifespan=lifespan
 )

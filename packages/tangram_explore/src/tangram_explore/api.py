@@ -26,7 +26,7 @@ from .geojson import ExploreError, as_feature_collection
 from .points import MAX_HEADER, decode, to_geojson
 from .store import LayerStore, Limits
 
-__all__ = ["TOPIC", "router"]
+__all__ = ["LAYERS", "TOPIC", "AppLayers", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +36,22 @@ TOPIC = "to:explore:layers"
 router = APIRouter(prefix="/explore", tags=["explore"])
 
 
-class _AppLayers:
-    """Per app: the store, and a lock so that limits are checked one change at a time."""
+class AppLayers:
+    """Per running app: the store, and a lock so that limits are checked one change at a
+    time."""
 
     def __init__(self, limits: Limits) -> None:
         self.store = LayerStore(limits)
         self.lock = asyncio.Lock()
 
 
-def _layers(request: Request, state: tangram.BackendState) -> _AppLayers:
-    app_state = request.app.state
-    layers: _AppLayers | None = getattr(app_state, "tangram_explore", None)
-    if layers is None:
-        limits = next(
-            (p.config for p in state.plugins.values() if p.config_class is Limits), Limits()
-        )
-        layers = _AppLayers(limits)
-        app_state.tangram_explore = layers
-    return layers
+#: Filled by the plugin's lifespan, on the app's BackendState (no module global).
+LAYERS: tangram.StateSlot[AppLayers] = tangram.StateSlot("tangram_explore.layers")
+
+
+def _layers(request: Request, state: tangram.BackendState) -> AppLayers:
+    del request  # kept in the signature: every route has it at hand
+    return LAYERS.get(state)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -1,9 +1,9 @@
 """The layers of one server, with their limits (sans-I/O).
 
-One :class:`LayerStore` per running app (kept in the FastAPI app's state, never in a
-module global), so two runtimes in one process never see each other's layers. Every
-limit is explicit: the number of layers, features per layer, bytes per layer and bytes
-in all.
+One :class:`LayerStore` per running app (in a ``tangram.StateSlot`` of its BackendState,
+never in a module global), so two runtimes in one process never see each other's layers.
+Every limit is explicit: the number of layers, features per layer, bytes per layer and
+bytes in all.
 """
 
 from __future__ import annotations
