@@ -299,3 +299,31 @@ def test_point_columns_over_the_limit_through_http(small: str) -> None:
     data = httpx.get(f"{small}/explore/data/{added.json()['id']}")
     assert len(data.content) == 3 * 2 * 4
     httpx.delete(f"{small}/explore/layers")
+
+
+def test_pandas_and_pyarrow_tables_and_a_parquet_file() -> None:
+    pd = pytest.importorskip("pandas")
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from tangram_explore.frames import columns_of, is_table
+
+    rows = {"latitude": [48.0, None, 49.0], "longitude": [2.0, 3.0, 4.0], "altitude": [1, 2, 3]}
+    frame = pd.DataFrame(rows, index=[10, 11, 12])
+    table = pa.table(rows)
+    for data in (frame, table, pl.DataFrame(rows)):
+        assert is_table(data)
+        features = table_to_geojson(columns_of(data), color_by="altitude", max_features=5)
+        assert [f["geometry"]["coordinates"] for f in features["features"]] == [
+            [2.0, 48.0],
+            [4.0, 49.0],
+        ]
+        assert features["features"][1]["properties"] == {"altitude": 3.0}
+    assert not is_table(rows)
+
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    parquet = buffer.getvalue().to_pybytes()
+    dropped = file_to_geojson("p.parquet", parquet, max_bytes=10_000, max_features=5)
+    assert len(dropped["features"]) == 2
+    with pytest.raises(ExploreError, match="p.parquet: not a readable Parquet file"):
+        file_to_geojson("p.parquet", b"PAR1 nope", max_bytes=10_000, max_features=5)
