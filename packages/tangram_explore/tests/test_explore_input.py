@@ -327,3 +327,21 @@ def test_pandas_and_pyarrow_tables_and_a_parquet_file() -> None:
     assert len(dropped["features"]) == 2
     with pytest.raises(ExploreError, match="p.parquet: not a readable Parquet file"):
         file_to_geojson("p.parquet", b"PAR1 nope", max_bytes=10_000, max_features=5)
+
+
+class _Shape:
+    """What shapely geometries and geopandas frames offer."""
+
+    __geo_interface__ = {"type": "LineString", "coordinates": ((2.0, 48.0), (3.0, 49.0))}
+
+
+def test_objects_with_geo_interface(small: str) -> None:
+    with Session(small) as session:
+        session.clear()
+        layer = session.push(_Shape(), label="shape")
+        data = httpx.get(f"{small}/explore/data/{layer}").json()
+        assert data["features"][0]["geometry"] == {
+            "type": "LineString",
+            "coordinates": [[2.0, 48.0], [3.0, 49.0]],
+        }
+        session.clear()
