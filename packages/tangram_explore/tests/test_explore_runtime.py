@@ -344,3 +344,17 @@ def test_two_runtimes_in_one_process_keep_their_own_layers(redis_server: RedisSe
         Session(one).push(AIRPORTS, label="only in one")
         assert [layer["label"] for layer in Session(one).layers()] == ["only in one"]
         assert Session(two).layers() == []
+
+
+async def test_plain_start_inside_a_running_loop_as_in_a_notebook_cell(
+    redis_server: RedisServer,
+) -> None:
+    # Jupyter runs cells inside its own running loop; start() must not need it.
+    config = _config(redis_server.url)
+    config.channel.enabled = False
+    rt = tangram.Runtime(config).start()
+    try:
+        assert Session(rt).layers() == []
+    finally:
+        rt.stop()
+    assert not _listening(config.server.port)
