@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import re
+import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,6 +47,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ENV_VAR = "TANGRAM_CONFIG"
+#: Takes precedence over ``[server] access_key``, so that the key need not sit in the file.
+ACCESS_KEY_ENV = "TANGRAM_ACCESS_KEY"
+MIN_ACCESS_KEY_LENGTH = 8
 DEFAULT_FILE = "tangram.toml"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 #: ``[plugins.<name>.frontend]``: the part of a plugin's table sent to browsers (as
@@ -112,6 +116,11 @@ class ServerConfig(_Section):
     max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
     #: Time a client has to send a complete request head; then 408 and close.
     header_timeout_secs: float = Field(default=10.0, gt=0, le=3600)
+    #: Shared key protecting the page, the API and join tokens (README, "Shared
+    #: deployments"); unset: open. ``$TANGRAM_ACCESS_KEY`` takes precedence (load_config).
+    access_key: str | None = Field(default=None, min_length=MIN_ACCESS_KEY_LENGTH, repr=False)
+    #: Lifetime of the session cookie set by the login page.
+    session_expiration_secs: int = Field(default=7 * 86400, gt=0, le=365 * 86400)
 
 
 class ChannelConfig(_Section):
@@ -241,7 +250,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> TangramConfig:
     """Find, parse and validate the configuration; warn about unknown keys."""
     found = find_config_file(path)
     if found is None:
-        return TangramConfig()
+        return parse_config({})
     try:
         raw = tomllib.loads(found.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -259,6 +268,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> TangramC
     except ValidationError as exc:
         raise ConfigError(_describe(exc), source=name) from None
     config.source = source
+    _resolve_access(config)
     style_path = config.map_style_path()
     if style_path is not None and not style_path.is_file():
         raise ConfigError(
@@ -309,6 +319,24 @@ def config_fields(config_class: type[Any]) -> set[str] | None:
             if alias
         }
     return None
+
+
+def _resolve_access(config: TangramConfig) -> None:
+    """``$TANGRAM_ACCESS_KEY`` over ``[server] access_key``. With a key, the gateway's
+    ``/token`` must be closed too: without ``[channel] token_api_key`` one is drawn for
+    this run, known only to this server and its gateway workers (which get this config),
+    so that /token is no place to guess the access key (the login form is throttled)."""
+    value = os.environ.get(ACCESS_KEY_ENV)
+    if value:
+        if len(value) < MIN_ACCESS_KEY_LENGTH:
+            raise ConfigError(
+                f"${ACCESS_KEY_ENV} is {len(value)} characters long; expected at least"
+                f" {MIN_ACCESS_KEY_LENGTH} (a long random key is best); unset it to turn"
+                " access control off"
+            )
+        config.server.access_key = value
+    if config.server.access_key is not None and config.channel.token_api_key is None:
+        config.channel.token_api_key = secrets.token_urlsafe(32)
 
 
 def _describe(exc: ValidationError, prefix: str = "") -> str:

@@ -270,7 +270,8 @@ def start_tangram(
                 raise AssertionError(
                     f"tangram serve exited early with code {code}:\n{served.log()}"
                 )
-            return httpx.get(f"{served.url}/manifest.json", timeout=1).status_code == 200
+            # 401: up, behind [server] access_key
+            return httpx.get(f"{served.url}/manifest.json", timeout=1).status_code in (200, 401)
 
         try:
             wait_for(ready, timeout=timeout, interval=0.1)
