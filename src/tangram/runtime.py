@@ -22,7 +22,7 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .config import TangramConfig, load_config
+from .config import TangramConfig, load_config, parse_config
 from .errors import TangramError
 
 if TYPE_CHECKING:
@@ -49,7 +49,9 @@ class Runtime:
 
     def __init__(self, config: str | os.PathLike[str] | TangramConfig | None = None) -> None:
         if isinstance(config, TangramConfig):
-            self.config = config.model_copy(deep=True)
+            # A copy, through the same checks and defaults as a file (the access key's
+            # environment variable, the gateway's token key, the map style path).
+            self.config = parse_config(config.model_dump(), source=config.source)
         else:
             self.config = load_config(config)
         self._thread: threading.Thread | None = None

@@ -18,7 +18,7 @@ import polars as pl
 import psutil
 import pytest
 from playwright.sync_api import Page, sync_playwright
-from tangram_explore import Session
+from tangram_explore import ExploreError, Session
 from tangram_explore.points import BINARY_MIN_POINTS
 
 import tangram
@@ -358,3 +358,17 @@ async def test_plain_start_inside_a_running_loop_as_in_a_notebook_cell(
     finally:
         rt.stop()
     assert not _listening(config.server.port)
+
+
+def test_session_sends_the_runtimes_access_key(redis_server: RedisServer) -> None:
+    config = _config(redis_server.url)
+    config.channel.enabled = False
+    config.server.access_key = "a-long-enough-key"
+    with tangram.Runtime(config) as rt:
+        assert httpx.get(f"{rt.url}/explore/layers").status_code == 401
+        layer = Session(rt).push(AIRPORTS, label="behind a key")
+        assert [
+            entry["id"] for entry in Session(rt.url, access_key="a-long-enough-key").layers()
+        ] == [layer]
+        with pytest.raises(ExploreError, match="HTTP 401"):
+            Session(rt.url).layers()

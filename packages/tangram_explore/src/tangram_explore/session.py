@@ -28,11 +28,20 @@ class _HasUrl(Protocol):
 
 class Session:
     """Layers on the map of ``runtime`` (a :class:`tangram.Runtime`, or a base URL
-    such as ``"http://127.0.0.1:2346"`` of a running ``tangram serve``)."""
+    such as ``"http://127.0.0.1:2346"`` of a running ``tangram serve``).
 
-    def __init__(self, runtime: _HasUrl | str, *, timeout: float = 120.0) -> None:
+    ``access_key``: the server's ``[server] access_key`` when it has one; taken from the
+    runtime's configuration by default."""
+
+    def __init__(
+        self, runtime: _HasUrl | str, *, access_key: str | None = None, timeout: float = 120.0
+    ) -> None:
         self.url = (runtime if isinstance(runtime, str) else runtime.url).rstrip("/")
-        self._client = httpx.Client(base_url=self.url, timeout=timeout)
+        if access_key is None and not isinstance(runtime, str):
+            server = getattr(getattr(runtime, "config", None), "server", None)
+            access_key = getattr(server, "access_key", None)
+        headers = {"authorization": f"Bearer {access_key}"} if access_key else {}
+        self._client = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
 
     def push(
         self, data: Any, label: str | None = None, style: Mapping[str, Any] | None = None
