@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from .diagnostics import did_you_mean
 from .errors import ConfigError
+from .redis_url import RedisUrlError, parse_redis_url, redact_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -99,11 +100,10 @@ class CoreConfig(_Section):
     def _url(cls, value: str | None) -> str | None:
         if value is None or value == "embedded":
             return value
-        if not value.startswith(("redis://", "rediss://", "unix://", "valkey://")):
-            raise ValueError(
-                "expected a URL such as 'redis://127.0.0.1:6379/0' or 'unix:///path/redis.sock',"
-                " or the word 'embedded'"
-            )
+        try:
+            parse_redis_url(value)
+        except RedisUrlError as exc:
+            raise ValueError(f"{exc.reason}, or the word 'embedded'") from None
         return value
 
 
@@ -148,6 +148,13 @@ class ChannelConfig(_Section):
     max_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
     heartbeat_timeout_secs: float = Field(default=60.0, gt=0)
+    #: Time an HTTP connection has to complete a request (a WebSocket handshake, say).
+    handshake_timeout_secs: float = Field(default=10.0, gt=0)
+    #: Open connections per gateway process; more are answered 503 and closed.
+    max_connections: int = Field(default=10_000, ge=1)
+    #: Inbound bytes a gateway process holds for all its sockets together: incomplete
+    #: frames and messages, and messages held while a join waits for Redis.
+    max_pending_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     #: Gateway processes sharing the port (SO_REUSEPORT); each is isolated from plugins.
     workers: int = Field(default=1, ge=1, le=64)
 
@@ -347,7 +354,7 @@ def _describe(exc: ValidationError, prefix: str = "") -> str:
             problems.append(f"{loc}: required key is missing; add it")
             continue
         msg = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{loc} = {err.get('input')!r}: {msg}")
+        problems.append(redact_url(f"{loc} = {err.get('input')!r}: {msg}"))
     return "; ".join(problems)
 
 
