@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "tangram.redis",
     "tangram.redis_url",
     "tangram.resp",
+    "tangram.runtime",
     "tangram.state",
     "tangram.testing",
     "tangram.channel",

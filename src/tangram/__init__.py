@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .config import TangramConfig, load_config
     from .errors import ConfigError, PluginError, TangramError
     from .plugin import Plugin
+    from .runtime import Runtime
     from .state import BackendState, InjectBackendState, StateSlot
 
 try:
@@ -28,6 +29,7 @@ _LAZY = {
     "InjectBackendState": ".state",
     "Plugin": ".plugin",
     "PluginError": ".errors",
+    "Runtime": ".runtime",
     "StateSlot": ".state",
     "TangramConfig": ".config",
     "TangramError": ".errors",
@@ -40,6 +42,7 @@ __all__ = [
     "InjectBackendState",
     "Plugin",
     "PluginError",
+    "Runtime",
     "StateSlot",
     "TangramConfig",
     "TangramError",

@@ -18,6 +18,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -37,7 +38,7 @@ from .services import ServiceSupervisor
 from .shutdown import bounded
 from .state import BackendState
 
-__all__ = ["bind_socket", "resolve_redis", "serve"]
+__all__ = ["Started", "bind_socket", "resolve_redis", "serve", "started"]
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,22 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(config: TangramConfig) -> None:
-    """Run tangram until SIGINT/SIGTERM."""
+@dataclass
+class Started:
+    """What :func:`started` hands over: serve it with ``server.serve(sockets=[sock])``."""
+
+    state: BackendState
+    server: uvicorn.Server
+    sock: socket.socket
+    channel_url: str | None
+
+
+@asynccontextmanager
+async def started(config: TangramConfig) -> AsyncIterator[Started]:
+    """Everything ``tangram serve`` runs, ready to serve; stopped in reverse on exit.
+
+    Shared by :func:`serve` (signals, until Ctrl+C) and :class:`tangram.Runtime` (a
+    background thread). ``config.core.redis_url`` becomes the effective URL."""
     loaded = load_plugins(config)
     sock = bind_socket(config.server.host, config.server.port, "server", config.source_name)
     async with AsyncExitStack() as stack:
@@ -135,7 +150,6 @@ async def serve(config: TangramConfig) -> None:
                 h11_max_incomplete_event_size=limits.max_header_bytes,
             )
         )
-        _install_signal_handlers(server)
         names = ", ".join(loaded.plugins) or "none"
         log.info(
             "tangram %s serving http://%s:%d (API docs at /docs); channel %s; Redis %s; "
@@ -147,7 +161,14 @@ async def serve(config: TangramConfig) -> None:
             redact_url(redis_url),
             names,
         )
-        await server.serve(sockets=[sock])
+        yield Started(state, server, sock, channel_url)
+
+
+async def serve(config: TangramConfig) -> None:
+    """Run tangram until SIGINT/SIGTERM."""
+    async with started(config) as running:
+        _install_signal_handlers(running.server)
+        await running.server.serve(sockets=[running.sock])
         log.info("shutting down")
 
 
