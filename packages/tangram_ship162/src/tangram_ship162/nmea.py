@@ -67,6 +67,8 @@ class _Pending:
     parts: dict[int, AISSentence]
     timestamp: float | None
     first_line: bytes
+    #: Receive time (``now`` of the first fragment), for the age limit.
+    arrived: float | None
 
 
 class NmeaDecoder:
@@ -152,11 +154,10 @@ class NmeaDecoder:
                 self.stats.refuse("incomplete", line, "fragment without its first part")
                 self._pending.pop(key, None)
                 return None
-            stamp = now if now is not None else timestamp
-            pending = _Pending({}, timestamp, line)
+            pending = _Pending({}, timestamp, line, now)
             self._pending[key] = pending
             self._pending.move_to_end(key)
-            self._evict(stamp)
+            self._evict(now)
         pending.parts[sentence.frag_num] = sentence
         if len(pending.parts) < sentence.frag_cnt:
             return None
@@ -173,7 +174,7 @@ class NmeaDecoder:
         # Entries are in arrival order: the old ones are at the front.
         while self._pending:
             key, oldest = next(iter(self._pending.items()))
-            if oldest.timestamp is None or now - oldest.timestamp <= self.max_fragment_age:
+            if oldest.arrived is None or now - oldest.arrived <= self.max_fragment_age:
                 break
             del self._pending[key]
             self.stats.refuse("incomplete", oldest.first_line, "fragments too old")

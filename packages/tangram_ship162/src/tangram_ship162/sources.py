@@ -8,7 +8,9 @@ cut off and counted as noise by the decoder; a UDP datagram may hold several lin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -17,9 +19,12 @@ from tangram.redis import backoff_delays
 
 from .nmea import MAX_LINE_BYTES
 
-__all__ = ["LineHandler", "Source", "SourceState", "parse_source", "run_source"]
+__all__ = ["UDP_BUFFER_BYTES", "LineHandler", "Source", "SourceState", "parse_source", "run_source"]
 
 log = logging.getLogger(__name__)
+
+#: Receive buffer asked for on UDP sockets.
+UDP_BUFFER_BYTES = 4 << 20
 
 #: ``on_line(line, source_name)``.
 LineHandler = Callable[[bytes, str], None]
@@ -128,6 +133,12 @@ async def _udp(source: Source, on_line: LineHandler, state: SourceState) -> None
     transport, _ = await loop.create_datagram_endpoint(
         lambda: _Datagrams(source, on_line, state), local_addr=(source.host, source.port)
     )
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Receivers send in bursts: a larger buffer loses fewer datagrams (the kernel
+        # caps it at net.core.rmem_max).
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER_BYTES)
     state.connected = True
     log.info("AIS source %s listening", source.name)
     try:

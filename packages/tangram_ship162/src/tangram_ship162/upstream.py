@@ -62,8 +62,8 @@ def parse_json(data: bytes) -> tuple[int, float | None, dict[str, Any]]:
         mmsi, fields = fields_of(msg)
     except (TypeError, ValueError) as exc:
         raise MalformedJson(f"unexpected values ({exc})") from None
-    except UnknownMessage:
-        raise
+    if not fields:
+        raise MalformedJson("no usable ship field (position, name, ...)")
     return mmsi, timestamp, fields
 
 
