@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from .vessel import UnknownMessage, fields_of
+from .vessel import fields_of
 
 __all__ = ["MalformedJson", "parse_json"]
 
