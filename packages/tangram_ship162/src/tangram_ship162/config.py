@@ -12,7 +12,7 @@ from .sources import parse_source
 __all__ = ["DEMO_FILE", "Ship162Config", "default_data_dir"]
 
 #: The simulated scene shipped with the package (``replay_file = "demo"``).
-DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo.nmea"
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo.nmea.gz"
 
 
 def default_data_dir() -> Path:
