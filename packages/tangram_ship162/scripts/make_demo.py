@@ -12,6 +12,7 @@ the plugin labels the scene as simulated. Same output for the same script:
 from __future__ import annotations
 
 import gzip
+import itertools
 import math
 from pathlib import Path
 
@@ -125,7 +126,7 @@ def _leg(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
 
 def _along(path: list[tuple[float, float]], nm: float) -> tuple[float, float, float, bool]:
     """Latitude, longitude and course ``nm`` along ``path``; True once arrived."""
-    for a, b in zip(path, path[1:]):
+    for a, b in itertools.pairwise(path):
         length, course = _leg(a, b)
         if nm <= length:
             f = nm / length
