@@ -16,6 +16,7 @@ PUBLIC_MODULES = [
     "tangram.state",
     "tangram.testing",
     "tangram.channel",
+    "tangram.entities",
 ]
 
 
