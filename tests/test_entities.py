@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
 import orjson
 import pytest
 
 from tangram.entities import (
     EntityFeed,
     EntityTable,
+    HistoryStore,
     StreamingClients,
     TableFull,
 )
@@ -70,3 +76,36 @@ def test_selection_is_per_type_parsed_and_bounded() -> None:
     many = [{"id": str(n), "typeName": "ship"} for n in range(MAX_SELECTED + 1)]
     ships.handle("from:streaming-c:bound-box", _box(selectedEntities=many), now=0)
     assert len(ships.clients["c"].selected) == MAX_SELECTED
+
+
+async def test_history_hooks_keep_a_side_table_in_the_same_transactions(tmp_path: Path) -> None:
+    """What a plugin with more tables than the trajectory (jet1090's flights) builds on."""
+
+    class Named(HistoryStore):
+        def on_open(self, conn: sqlite3.Connection) -> None:
+            conn.execute("CREATE TABLE IF NOT EXISTS names (id TEXT, ts REAL, name TEXT)")
+
+        def point_extras(self, record: dict[str, Any]) -> tuple[Any, ...]:
+            return (record["name"],)
+
+        def on_insert(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
+            conn.executemany(
+                "INSERT INTO names VALUES (?, ?, ?)", [(r[0], r[1], r[-1]) for r in batch]
+            )
+
+        def on_delete(self, conn: sqlite3.Connection, limit: float) -> None:
+            conn.execute("DELETE FROM names WHERE ts < ?", (limit,))
+
+    store = Named(tmp_path / "h.sqlite", ("id", "TEXT"), [("latitude", "REAL")], 600, 0)
+    await store.open()
+    table = EntityTable("id", (*FIELDS, "name"), expire_secs=10)
+    now = time.time()
+    for ts, name in ((now - 1000, "old"), (now, "new")):
+        store.observe(table.update("a", ts, {"latitude": 1.0, "name": name}, now))
+    assert await store.flush() == 2
+    assert [p["latitude"] for p in await store.trajectory("a")] == [1.0]  # within retention
+    assert await store.prune() == 1
+    await store.close()
+    with sqlite3.connect(tmp_path / "h.sqlite") as conn:
+        assert conn.execute("SELECT name FROM names").fetchall() == [("new",)]
+    conn.close()

@@ -84,8 +84,26 @@ CREATE INDEX IF NOT EXISTS trajectory_ts ON trajectory (timestamp);
         # WAL + NORMAL: a power cut may lose the last batch, never corrupt the file.
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(self._schema)
+        self.on_open(conn)
         conn.commit()
         self._conn = conn
+
+    # -- hooks for a plugin's own tables next to the trajectory (all on the writer thread,
+    # inside the same transaction as the points) -----------------------------------------
+
+    def on_open(self, conn: sqlite3.Connection) -> None:
+        """After the trajectory schema, before the first commit: create/upgrade more."""
+
+    def point_extras(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        """Values queued after a point's columns for :meth:`on_insert`, not stored in
+        ``trajectory`` (called on the event loop for every kept point)."""
+        return ()
+
+    def on_insert(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
+        """After a batch of points ``(key, timestamp, *columns, *extras)`` is inserted."""
+
+    def on_delete(self, conn: sqlite3.Connection, limit: float) -> None:
+        """After the points older than ``limit`` were deleted."""
 
     def observe(self, record: dict[str, Any]) -> None:
         """Called for every message carrying a position (on the event loop)."""
@@ -98,7 +116,9 @@ CREATE INDEX IF NOT EXISTS trajectory_ts ON trajectory (timestamp);
             # The disk cannot keep up: lose points rather than memory.
             self.dropped += 1
             return
-        self.pending.append((key, ts, *[record[c] for c in self.columns]))
+        self.pending.append(
+            (key, ts, *[record[c] for c in self.columns], *self.point_extras(record))
+        )
 
     async def flush(self) -> int:
         """Write the pending points in one transaction; returns how many."""
@@ -110,8 +130,11 @@ CREATE INDEX IF NOT EXISTS trajectory_ts ON trajectory (timestamp);
 
     def _insert(self, batch: list[tuple[Any, ...]]) -> None:
         assert self._conn is not None, "open() first"
+        width = len(self.columns) + 2
+        rows = batch if len(batch[0]) == width else [row[:width] for row in batch]
         with self._conn:
-            self._conn.executemany(self._insert_sql, batch)
+            self._conn.executemany(self._insert_sql, rows)
+            self.on_insert(self._conn, batch)
 
     async def prune(self, now: float | None = None) -> int:
         """Delete points older than the retention window; returns how many."""
@@ -126,6 +149,7 @@ CREATE INDEX IF NOT EXISTS trajectory_ts ON trajectory (timestamp);
         assert self._conn is not None, "open() first"
         with self._conn:
             cursor = self._conn.execute("DELETE FROM trajectory WHERE timestamp < ?", (limit,))
+            self.on_delete(self._conn, limit)
             return cursor.rowcount
 
     async def trajectory(self, key: Hashable, since: float | None = None) -> list[dict[str, Any]]:

@@ -57,9 +57,14 @@ def replay_command(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     path = DEMO_FILE if str(file) == "demo" else file
     stats = ReplayStats()
-    try:
-        if udp is not None:
+    target = None
+    if udp is not None:
+        try:
             target = parse_source(f"udp://{udp}")
+        except ValueError as exc:
+            raise tangram.ConfigError(f"--udp {udp!r}: {exc}") from None
+    try:
+        if target is not None:
             asyncio.run(
                 _to_udp(path, speed, loop, lines_per_sec, (target.host, target.port), stats)
             )
@@ -75,8 +80,6 @@ def replay_command(
             asyncio.run(_to_redis(path, speed, loop, lines_per_sec, url, channel, stats))
     except KeyboardInterrupt:
         pass
-    except ValueError as exc:
-        raise tangram.ConfigError(f"--udp {udp!r}: {exc}") from None
     except ReplayError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
