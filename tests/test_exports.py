@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "tangram.state",
     "tangram.testing",
     "tangram.channel",
+    "tangram.entities",
 ]
 
 

@@ -20,7 +20,14 @@ REPO = Path(__file__).resolve().parents[2]
 UV = REPO / ".venv" / "bin" / "uv"
 #: The interpreter fresh environments are made from (the one running the tests).
 BASE_PYTHON = REPO / ".venv" / "bin" / "python"
-PROJECTS = ("tangram", "tangram_example", "tangram_explore", "tangram_jet1090", "tangram_system")
+PROJECTS = (
+    "tangram",
+    "tangram_example",
+    "tangram_explore",
+    "tangram_jet1090",
+    "tangram_ship162",
+    "tangram_system",
+)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

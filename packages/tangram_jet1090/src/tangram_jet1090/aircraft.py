@@ -6,8 +6,10 @@ streaming loop dumps them as they are, many times per second.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable
 from typing import Any
+
+from tangram.entities import EntityTable
 
 __all__ = ["FIELDS", "HISTORY_COLUMNS", "STATE_VECTOR", "AircraftTable", "Registry"]
 
@@ -48,57 +50,19 @@ HISTORY_COLUMNS = tuple((name, sql) for name, sql in STATE_VECTOR if sql is not 
 Registry = Callable[[str], "tuple[str | None, str | None] | None"]
 
 
-class AircraftTable:
-    """State vectors keyed by ``icao24``, expiring when not updated for a while.
-
-    Expiry uses the time a message was *received*, not its ``timestamp``: a decoder
-    whose clock is off must not make every aircraft vanish or linger.
-    """
+class AircraftTable(EntityTable):
+    """State vectors keyed by ``icao24`` (the shared :class:`tangram.entities.EntityTable`:
+    expiry by the time a message was *received*, so a decoder whose clock is off does
+    not make every aircraft vanish or linger), with registrations from a database."""
 
     def __init__(self, expire_secs: float, registry: Registry | None = None) -> None:
-        self.expire_secs = expire_secs
+        super().__init__("icao24", FIELDS, expire_secs)
         self.registry = registry
-        self.records: dict[str, dict[str, Any]] = {}
-        self._received: dict[str, float] = {}
 
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.records.values())
-
-    def get(self, icao24: str) -> dict[str, Any] | None:
-        return self.records.get(icao24)
-
-    def update(
-        self, icao24: str, timestamp: float | None, fields: dict[str, Any], now: float
-    ) -> dict[str, Any]:
-        """Apply the fields one message carries; returns the updated record."""
-        ts = now if timestamp is None else timestamp
-        record = self.records.get(icao24)
-        if record is None:
-            record = dict.fromkeys(FIELDS)
-            record["icao24"] = icao24
-            record["firstseen"] = ts
-            record["lastseen"] = ts
-            record["count"] = 0
-            self._register(record)
-            self.records[icao24] = record
-        record.update(fields)
-        if ts > record["lastseen"]:
-            record["lastseen"] = ts
-        record["count"] += 1
-        self._received[icao24] = now
+    def new_record(self, key: Hashable, ts: float) -> dict[str, Any]:
+        record = super().new_record(key, ts)
+        self._register(record)
         return record
-
-    def expire(self, now: float) -> int:
-        """Drop aircraft not heard from for ``expire_secs``; returns how many."""
-        limit = now - self.expire_secs
-        stale = [icao for icao, seen in self._received.items() if seen < limit]
-        for icao in stale:
-            del self._received[icao]
-            del self.records[icao]
-        return len(stale)
 
     def set_registry(self, registry: Registry) -> None:
         """Use a (newly available) aircraft database, also for aircraft already known."""

@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
+from tangram.entities import CONTROL_PATTERN, publish_frames, run_every
 from tangram.errors import ConfigError
 from tangram.state import StateSlot
 
@@ -39,9 +39,7 @@ __all__ = ["RUNTIME", "FeedStats", "Jet1090Runtime"]
 log = logging.getLogger(__name__)
 
 #: Each browser's private topic: its pushes and the gateway's lifecycle events.
-CONTROL_PATTERNS = ("from:streaming-*",)
-_HISTORY_FLUSH_SECS = 1.0
-_HISTORY_PRUNE_SECS = 60.0
+CONTROL_PATTERNS = (CONTROL_PATTERN,)
 
 
 @dataclass
@@ -146,51 +144,22 @@ class Jet1090Runtime:
     async def stream_forever(self, redis_client: aioredis.Redis) -> None:
         """Every ``stream_interval_secs``: expire, then send each client its frame."""
         interval = self.config.stream_interval_secs
-        next_tick = time.monotonic()
-        failing = False
-        while True:
-            try:
-                await self.stream_once(redis_client)
-                if failing:
-                    log.info("streaming frames again")
-                failing = False
-            except (RedisError, OSError) as exc:
-                # Redis restarting: skip ticks (the client reconnects) rather than crash.
-                if not failing:
-                    log.warning("cannot publish frames (%s); retrying every tick", exc)
-                failing = True
-            next_tick += interval
-            delay = next_tick - time.monotonic()
-            if delay < 0:  # fell behind (huge picture?): do not try to catch up
-                next_tick, delay = time.monotonic(), 0
-            await asyncio.sleep(delay)
+        await run_every(interval, lambda: self.stream_once(redis_client), "streaming frames")
 
     async def stream_once(self, redis_client: aioredis.Redis) -> int:
-        self.stats.expired += self.table.expire(time.time())
-        self.clients.expire(time.monotonic(), self.config.streaming_client_timeout_secs)
-        frames = self.clients.frames(self.table.records.values(), len(self.table))
-        if frames:
-            pipe = redis_client.pipeline(transaction=False)
-            for channel, body in frames:
-                pipe.publish(channel, body)
-            await pipe.execute()
-            self.stats.frames_sent += len(frames)
-        return len(frames)
+        timeout = self.config.streaming_client_timeout_secs
+        expired, sent = await publish_frames(redis_client, self.table, self.clients, timeout)
+        self.stats.expired += expired
+        self.stats.frames_sent += sent
+        return sent
 
     async def receivers_forever(self, redis_client: aioredis.Redis) -> None:
         if self.receivers is not None:
             await self.receivers.run(redis_client)
 
     async def history_forever(self) -> None:
-        if self.history is None:
-            return
-        last_prune = 0.0
-        while True:
-            await asyncio.sleep(_HISTORY_FLUSH_SECS)
-            await self.history.flush()
-            if time.monotonic() - last_prune > _HISTORY_PRUNE_SECS:
-                last_prune = time.monotonic()
-                await self.history.prune()
+        if self.history is not None:
+            await self.history.maintain()
 
     async def aircraft_db_refresh(self, http_client: httpx.AsyncClient) -> None:
         """Download the database when configured and missing or old; never raises."""

@@ -1,236 +1,33 @@
-"""Who is watching which part of the map, and what each of them gets every tick.
-
-Each browser has a private topic, ``streaming-<id>``, that only the owner of client id
-``<id>`` can join (the channel gateway checks the join token). Everything about one
-browser arrives there, so the id is the topic's and never a payload field that anyone
-could fill in with someone else's id:
-
-- the gateway's lifecycle events ``from:streaming-<id>:phx_join`` / ``phx_leave``
-  (``{"id", "topic", "phx_ref"[, "reason"]}``): a client exists while one of its
-  memberships (told apart by ``phx_ref``) is joined, and a leave of a membership that
-  was already replaced (the reaper's late leave after a reconnect) changes nothing;
-- the browser's own pushes ``join-streaming`` (start, and keep-alive),
-  ``leave-streaming`` (stop) and ``bound-box`` (view and selection). Only a joined
-  member can push on a topic, so a push is as good as a join.
-
-Announcements on the shared ``system`` topic name a ``connectionId`` that nobody
-vouches for, so they are ignored. All handlers are synchronous: they run inside the
-feed reader's batch loop.
-"""
+"""Who is watching which part of the map: the shared streaming clients of
+:mod:`tangram.entities.streaming` (private ``streaming-<id>`` topics, lifecycle events
+with ``phx_ref``, boxes and selections), serving ``new-jet1090-data`` frames of
+``{"count", "aircraft"}`` keyed by ``icao24``."""
 
 from __future__ import annotations
 
-import logging
-import math
-from collections import OrderedDict
-from collections.abc import Collection
-from dataclasses import dataclass, field
-from typing import Any
+from tangram.entities.streaming import PRIVATE_PREFIX, BoundingBox, StreamClient
+from tangram.entities.streaming import StreamingClients as _Clients
 
-import orjson
+__all__ = [
+    "EVENT",
+    "PRIVATE_PREFIX",
+    "BoundingBox",
+    "StreamClient",
+    "StreamingClients",
+    "frame_channel",
+]
 
-__all__ = ["PRIVATE_PREFIX", "BoundingBox", "StreamClient", "StreamingClients", "frame_channel"]
-
-log = logging.getLogger(__name__)
-
-#: The browsers' private topics, ``streaming-<client id>``.
-PRIVATE_PREFIX = "streaming-"
-#: Boxes of departed clients kept so that a browser re-joining after a reconnect
-#: (phoenix.js re-joins by itself, without a new join-streaming) is served again.
-_DEPARTED_MEMORY = 1024
+#: The event of the aircraft frames on each browser's private topic.
+EVENT = "new-jet1090-data"
 
 
 def frame_channel(connection_id: str) -> str:
     """Redis channel of the frames for one browser."""
-    return f"to:streaming-{connection_id}:new-jet1090-data"
+    return f"to:{PRIVATE_PREFIX}{connection_id}:{EVENT}"
 
 
-@dataclass(frozen=True)
-class BoundingBox:
-    north: float
-    east: float
-    south: float
-    west: float
-
-    def contains(self, lat: float, lon: float) -> bool:
-        if not self.south <= lat <= self.north:
-            return False
-        if self.west <= self.east:
-            return self.west <= lon <= self.east
-        # The box crosses the antimeridian: west is 170, east is -170.
-        return lon >= self.west or lon <= self.east
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> BoundingBox:
-        values = []
-        for key in ("northEastLat", "northEastLng", "southWestLat", "southWestLng"):
-            value = payload.get(key)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"bound-box {key}={value!r} is not a number")
-            if not math.isfinite(value):
-                raise ValueError(f"bound-box {key}={value!r} is not finite")
-            values.append(float(value))
-        north, east, south, west = values
-        if north < south:
-            north, south = south, north
-        # Zoomed far out, map libraries report longitudes beyond +-180.
-        if east - west >= 360:
-            west, east = -180.0, 180.0
-        else:
-            west, east = _wrap(west), _wrap(east)
-        return cls(north=north, east=east, south=south, west=west)
-
-
-def _wrap(lon: float) -> float:
-    return (lon + 180.0) % 360.0 - 180.0 if not -180 <= lon <= 180 else lon
-
-
-@dataclass
-class StreamClient:
-    id: str
-    last_activity: float
-    box: BoundingBox | None = None
-    selected: frozenset[str] = field(default_factory=frozenset)
-    #: ``phx_ref`` of each joined membership of ``streaming-<id>`` (one per socket
-    #: joined; a socket holds at most one), as told by the gateway's lifecycle events.
-    memberships: set[str] = field(default_factory=set)
-
-
-class StreamingClients:
-    """The browsers to stream to, fed by ``from:streaming-<id>:*``."""
+class StreamingClients(_Clients):
+    """The browsers to stream aircraft to, fed by ``from:streaming-<id>:*``."""
 
     def __init__(self) -> None:
-        self.clients: dict[str, StreamClient] = {}
-        self._departed: OrderedDict[str, StreamClient] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self.clients)
-
-    def handle(self, channel: str, payload: bytes, now: float) -> None:
-        """Dispatch one ``from:<topic>:<event>`` message."""
-        topic, _, event = channel.removeprefix("from:").rpartition(":")
-        client_id = topic.removeprefix(PRIVATE_PREFIX)
-        if client_id == topic or not client_id:
-            return  # not a private topic: nobody vouches for the ids it names
-        try:
-            data = orjson.loads(payload) if payload else {}
-        except orjson.JSONDecodeError:
-            log.debug("ignoring non-JSON %s payload %r", channel, payload[:80])
-            return
-        if type(data) is not dict:
-            return
-        if event == "phx_join":
-            if data.get("id") == client_id:
-                self.join(client_id, now, _text(data.get("phx_ref")) or None)
-        elif event == "phx_leave":
-            if data.get("id") == client_id:
-                self.leave(client_id, _text(data.get("phx_ref")) or None)
-        elif event == "join-streaming":
-            self.join(client_id, now)
-        elif event == "leave-streaming":
-            self.stop(client_id)
-        elif event == "bound-box":
-            self.bound_box(client_id, data, now)
-
-    def join(self, client_id: str, now: float, membership: str | None = None) -> StreamClient:
-        """Serve ``client_id`` (again); ``membership`` is the phx_ref of a new join."""
-        client = self.clients.get(client_id) or self._departed.pop(client_id, None)
-        if client is None:
-            client = StreamClient(id=client_id, last_activity=now)
-        if client_id not in self.clients:
-            log.info("streaming to %s", client_id)
-            self.clients[client_id] = client
-        client.last_activity = now
-        if membership is not None:
-            client.memberships.add(membership)
-        return client
-
-    def leave(self, client_id: str, membership: str | None) -> None:
-        """One membership of ``streaming-<id>`` ended; stop once none is left.
-
-        A leave naming a membership we do not hold, while we hold others, is stale:
-        the reaper announcing a dead gateway's entry after the browser already
-        re-joined elsewhere. A leave without ``phx_ref`` (a gateway that predates it)
-        ends the client."""
-        client = self.clients.get(client_id)
-        if client is None:
-            return
-        if membership is None:
-            client.memberships.clear()
-        elif membership in client.memberships:
-            client.memberships.discard(membership)
-        elif client.memberships:
-            log.debug("ignoring a stale leave of %s (membership %s)", client_id, membership)
-            return
-        if not client.memberships:
-            self.stop(client_id)
-
-    def stop(self, client_id: str) -> None:
-        client = self.clients.pop(client_id, None)
-        if client is not None:
-            log.info("stopped streaming to %s", client_id)
-            client.memberships.clear()
-            self._departed[client_id] = client
-            while len(self._departed) > _DEPARTED_MEMORY:
-                self._departed.popitem(last=False)
-
-    def bound_box(self, client_id: str, data: dict[str, Any], now: float) -> None:
-        try:
-            box = BoundingBox.from_payload(data)
-        except ValueError as exc:
-            log.debug("ignoring bound-box from %s: %s", client_id, exc)
-            return
-        client = self.join(client_id, now)
-        client.box = box
-        selected = data.get("selectedEntities") or []
-        if type(selected) is list:
-            client.selected = frozenset(
-                str(item["id"]).lower()
-                for item in selected
-                if type(item) is dict and item.get("id") is not None
-            )
-
-    def expire(self, now: float, timeout: float) -> list[str]:
-        """Drop clients silent for ``timeout`` seconds (lost leave events)."""
-        gone = [cid for cid, c in self.clients.items() if now - c.last_activity > timeout]
-        for client_id in gone:
-            self.stop(client_id)
-        return gone
-
-    def frames(self, records: Collection[dict[str, Any]], count: int) -> list[tuple[str, bytes]]:
-        """One encoded ``{"count", "aircraft"}`` frame per client.
-
-        Each record is encoded at most once per tick and the frames are spliced from
-        those bytes: with many browsers looking at the same area, encoding would
-        otherwise dominate the tick.
-        """
-        if not self.clients:
-            return []
-        located = [r for r in records if r["latitude"] is not None]
-        encoded: dict[str, bytes] = {}
-
-        def encode(record: dict[str, Any]) -> bytes:
-            body = encoded.get(record["icao24"])
-            if body is None:
-                body = encoded[record["icao24"]] = orjson.dumps(record)
-            return body
-
-        head = b'{"count":%d,"aircraft":[' % count
-        out = []
-        for client in self.clients.values():
-            box = client.box
-            if box is None:  # no viewport yet: everything
-                visible = located
-            else:
-                contains = box.contains
-                visible = [r for r in located if contains(r["latitude"], r["longitude"])]
-            if client.selected:
-                wanted = client.selected - {r["icao24"] for r in visible}
-                visible = visible + [r for r in records if r["icao24"] in wanted]
-            body = head + b",".join([encode(r) for r in visible]) + b"]}"
-            out.append((frame_channel(client.id), body))
-        return out
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+        super().__init__(EVENT, key="icao24", list_name="aircraft")
