@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["MAX_JSON_DEPTH", "JsonError", "TooDeep", "loads_strict"]
+__all__ = ["MAX_JSON_DEPTH", "JsonError", "TooDeep", "loads_strict", "reconsider"]
 
 #: Deepest nesting of arrays and objects accepted as JSON (orjson's limit).
 MAX_JSON_DEPTH = 1024
@@ -31,7 +31,6 @@ MAX_JSON_DEPTH = 1024
 _SURROGATE = r"(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
 _SURROGATE_STR = re.compile(_SURROGATE)
 _SURROGATE_BYTES = re.compile(_SURROGATE.encode())
-_CONSTANTS = ("NaN", "Infinity", "-Infinity")
 
 
 class JsonError(ValueError):
@@ -47,19 +46,47 @@ def loads_strict(data: bytes | str) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        first = exc
+        return reconsider(data, exc)
+
+
+def reconsider(data: bytes | str, exc: orjson.JSONDecodeError) -> Any:
+    """A second look at what orjson refused (so that callers with their own orjson
+    fast path parse only once): the value, or :class:`JsonError` saying why not."""
+    message = str(exc)
+    if _too_deep(message):
+        raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    pos = exc.pos
+    patched = _patch_surrogates(data)
+    if patched is not None:
+        if patched != data:
+            try:
+                return orjson.loads(patched)
+            except orjson.JSONDecodeError as again:
+                message, pos, data = str(again), again.pos, patched
+                if _too_deep(message):
+                    raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if "number" in message or "integer" in message:
+        return _loads_stdlib(data)  # integers beyond 64 bits (older orjson refuses them)
+    # Name the constants browsers refuse (orjson only says "unexpected character").
+    window = data[max(0, pos - 1) : pos + 9]
+    if (
+        ("NaN" in window or "Infinity" in window)
+        if isinstance(window, str)
+        else (b"NaN" in window or b"Infinity" in window)
+    ):
+        message = f"NaN, Infinity and -Infinity are not JSON ({message})"
+    raise JsonError(message)
+
+
+def _patch_surrogates(data: bytes | str) -> bytes | str | None:
+    """``data`` with escaped surrogates replaced by escaped spaces (None: no escapes)."""
     if isinstance(data, str):
-        patched: bytes | str = _SURROGATE_STR.sub(r"\1\\u0020", data)
-    else:
-        patched = _SURROGATE_BYTES.sub(rb"\1\\u0020", data)
-    if patched != data:
-        try:
-            return orjson.loads(patched)
-        except orjson.JSONDecodeError as exc:
-            first = exc
-    if "number" in str(first) or "integer" in str(first):
-        return _loads_stdlib(patched)  # integers beyond 64 bits (orjson < 3.11)
-    raise _error(first, patched) from None
+        return _SURROGATE_STR.sub(r"\1\\u0020", data) if "\\u" in data else None
+    return _SURROGATE_BYTES.sub(rb"\1\\u0020", data) if b"\\u" in data else None
+
+
+def _too_deep(message: str) -> bool:
+    return "depth" in message or "recursion" in message
 
 
 def _loads_stdlib(data: bytes | str) -> Any:
@@ -76,13 +103,3 @@ def _loads_stdlib(data: bytes | str) -> Any:
 
 def _no_constant(name: str) -> Any:
     raise JsonError(f"{name} is not JSON")
-
-
-def _error(exc: orjson.JSONDecodeError, data: bytes | str) -> JsonError:
-    message = str(exc)
-    if "depth" in message or "recursion" in message:
-        return TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels")
-    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    if text.startswith(_CONSTANTS, exc.pos):
-        return JsonError(f"NaN, Infinity and -Infinity are not JSON ({message})")
-    return JsonError(message)

@@ -10,6 +10,7 @@ to every subscriber.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -17,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from .strict_json import JsonError, TooDeep, loads_strict
+from .strict_json import JsonError, TooDeep, loads_strict, reconsider
 
 __all__ = [
     "BinaryPush",
@@ -29,6 +30,7 @@ __all__ = [
     "encode_binary_push",
     "encode_broadcast",
     "encode_message",
+    "event_problem",
     "name_too_long",
     "topic_problem",
     "ws_frame",
@@ -113,6 +115,24 @@ def topic_problem(topic: str) -> str | None:
     return f"contains Redis glob metacharacters {''.join(sorted(bad))!r}"
 
 
+# The usual event name, checked in one step: printable ASCII without glob characters
+# or ":", not phx_*, at most 255 bytes. Anything else gets the detailed checks.
+_PLAIN_EVENT = re.compile(rf"(?!phx_)[ !-)+-9;->@-Z^-~]{{1,{MAX_NAME_BYTES}}}").fullmatch
+
+
+def event_problem(event: str) -> str | None:
+    """Why a client may not push ``event``, or None. ``phx_*`` events are the
+    gateway's own (plugins trust ``from:<topic>:phx_leave`` to come from it)."""
+    if _PLAIN_EVENT(event) is not None:
+        return None
+    problem = topic_problem(event)
+    if problem is None and ":" in event:
+        problem = "contains ':'"
+    if problem is None and event.startswith("phx_"):
+        problem = "phx_* events are reserved for the gateway"
+    return problem
+
+
 def _skip_ws(text: str, pos: int) -> int:
     while pos < len(text) and text[pos] in _WS:
         pos += 1
@@ -147,7 +167,7 @@ def decode_text_frame(text: str) -> TextFrame:
         )
     if not isinstance(event, str):
         raise FrameError("event must be a string", join_ref=join_ref, ref=ref, topic=topic)
-    if name_too_long(topic):
+    if len(topic) > MAX_NAME_BYTES:
         return TextFrame(join_ref, ref, topic, event, None, "")  # refused by the session
     # phoenix.js sends compact JSON: then the payload starts right after this prefix.
     prefix = "[" + ",".join(map(_json_text, (join_ref, ref, topic, event))) + ","
@@ -301,10 +321,10 @@ def _is_json(payload: bytes) -> bool:
     try:
         orjson.loads(payload)
         return True
-    except orjson.JSONDecodeError:
-        pass
+    except orjson.JSONDecodeError as exc:
+        refused = exc
     try:
-        loads_strict(payload)  # the rare path: lone surrogates, errors
+        reconsider(payload, refused)  # the rare path: lone surrogates, errors
         return True
     except TooDeep as exc:
         raise PayloadTooDeep(f"payload is {exc}") from None
