@@ -27,6 +27,7 @@ from ..errors import ChannelError
 from ..resp import CommandClient, RedisDown
 from .connection import CLOSE_SHUTDOWN, Connection
 from .events import Events
+from .fdlimit import handle_fd_exhaustion, raise_fd_limit
 from .housekeeping import Housekeeping
 from .http import HttpResponse, OriginPolicy, handle_http
 from .hub import Hub
@@ -164,6 +165,10 @@ class Gateway:
         self.hub.start()
         self._warn_if_exposed()
         loop = asyncio.get_running_loop()
+        fd_limit, allowed = raise_fd_limit(cfg.max_connections)
+        if allowed < cfg.max_connections:  # past the fd limit: a 503, not a silent close
+            self.config = cfg = cfg.model_copy(update={"max_connections": allowed})
+        handle_fd_exhaustion(loop, self.throttle, self.connections, fd_limit)
         try:
             if self._sock is not None:
                 self._server = await loop.create_server(
