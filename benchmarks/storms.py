@@ -58,9 +58,17 @@ async def _tokens(gw: Gateway, topics: list[str]) -> list[str]:
         return list(await asyncio.gather(*(one(t) for t in topics)))
 
 
-async def _open(gw: Gateway, topics: list[str], start: int = 0) -> list[StormClient]:
-    """Connect (upgrade, no join yet) one client per topic."""
-    tokens = await _tokens(gw, topics)
+async def _open(
+    gw: Gateway, topics: list[str], start: int = 0, share: bool = False
+) -> list[StormClient]:
+    """Connect (upgrade, no join yet) one client per topic. ``share``: one token (one
+    client id) per distinct topic, as many tabs of one browser; minting is slow."""
+    if share:
+        distinct = sorted(set(topics))
+        by_topic = dict(zip(distinct, await _tokens(gw, distinct), strict=True))
+        tokens = [by_topic[t] for t in topics]
+    else:
+        tokens = await _tokens(gw, topics)
     loop = asyncio.get_running_loop()
     latencies: array[int] = array("q")
     gate = asyncio.Semaphore(100)  # below the listen backlog
@@ -154,7 +162,7 @@ async def idle(gw: Gateway, steps: list[int], per_topic: int = 100) -> list[dict
     for target in steps:
         topics = [f"idle-{i // per_topic}" for i in range(len(clients), target)]
         try:
-            fresh = await _open(gw, topics, len(clients))
+            fresh = await _open(gw, topics, len(clients), share=True)
         except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
             rows.append({"clients": target, "error": repr(exc)})
             break
