@@ -72,6 +72,8 @@ class Gateway:
         self.stats: collections.Counter[str] = collections.Counter()
         self.connections: set[Connection] = set()
         self.commands = CommandClient(redis_url)
+        self._reply_dirty: list[Connection] = []  # push acks queued in this reply batch
+        self.commands.batch_listeners.append(self._flush_replies)
         self.hub = Hub(redis_url, self.stats)
         self.presence_ttl = presence_ttl
         self.presence = Presence(self.commands, self.instance, presence_ttl)
@@ -141,6 +143,16 @@ class Gateway:
 
     def publish(self, channel: str, payload: bytes) -> bool:
         return self.commands.send("PUBLISH", channel, payload)
+
+    def reply_later(self, conn: Connection, frame: bytes) -> None:
+        """Queue ``frame`` on ``conn``; written when the current Redis reply batch ends."""
+        if conn.queue(frame):
+            self._reply_dirty.append(conn)
+
+    def _flush_replies(self) -> None:
+        dirty, self._reply_dirty = self._reply_dirty, []
+        for conn in dirty:
+            conn.flush()
 
     def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool:
         """PUBLISH ``action``; ``done(action, reply)`` once Redis answered it (or the link
