@@ -25,7 +25,7 @@ from websockets.server import ServerProtocol
 from ..config import ChannelConfig
 from .backlog import Backlog
 from .fragments import Assembler, FragmentError, Message
-from .handshake import HttpPhase, Upgrade
+from .handshake import HttpPhase, Upgrade, error_response
 from .http import HttpResponse, OriginPolicy
 from .limits import InboundBudget, LogThrottle
 from .phoenix import Action, Close, Join, Leave, Membership, Publish, Send, Session
@@ -201,17 +201,17 @@ class Connection(asyncio.Protocol):
         ws = self.ws
         assert ws is not None
         ws.receive_data(data)
-        assembler = self._assembler
+        feed, handle = self._assembler.feed, self._message
         for frame in ws.events_received():
             if not isinstance(frame, Frame):
                 continue
             try:
-                message = assembler.feed(frame)
+                message = feed(frame)
             except FragmentError as exc:
                 self.close(exc.code, exc.reason)
                 break
             if message is not None:
-                self._message(message)
+                handle(message)
         self._pump()
 
     def _pump(self) -> None:
@@ -239,8 +239,9 @@ class Connection(asyncio.Protocol):
     def _message(self, message: Message) -> None:
         if self.closing:
             return
-        if self._backlog.waiting:
-            if not self._backlog.hold(message):
+        backlog = self._backlog
+        if backlog.waiting:
+            if not backlog.hold(message):
                 self.close(CLOSE_VERSION, "too many frames while a join waits for Redis")
             return
         session = self.session
@@ -317,8 +318,11 @@ class Connection(asyncio.Protocol):
 
     def _account(self) -> None:
         """Charge what this socket holds to the worker's inbound budget; over it, close."""
-        if self.ws is not None:
-            held = len(_incomplete(self.ws)) + self._assembler.held + self._backlog.held
+        ws = self.ws
+        if ws is not None:
+            held = (
+                len(ws.reader.buffer) + self._assembler.held + self._backlog.held
+            )  # see _incomplete
         elif self.http is not None:
             held = self.http.held
         else:
@@ -423,10 +427,17 @@ class Connection(asyncio.Protocol):
         when ``status`` is given, else at once."""
         self.closing = True
         http, self.http = self.http, None
-        if status is not None and http is not None:
-            http.fail(status, message)
-        else:
+        transport = self.transport
+        if status is None or http is None or transport is None:
             self._close_transport(abort=True)
+            return
+        # Answer, then half-close: a peer still sending would get a reset (and lose
+        # the answer) if we closed at once; what it sends now is ignored, and the
+        # connection is dropped after the close grace.
+        transport.write(error_response(status, message))
+        if transport.can_write_eof():
+            transport.write_eof()
+        self._arm_abort()
 
     def _end_session(self, reason: str) -> None:
         if self.session is not None:

@@ -18,7 +18,7 @@ import h11
 
 from .http import MAX_BODY_BYTES, HttpResponse
 
-__all__ = ["HttpPhase", "Upgrade"]
+__all__ = ["HttpPhase", "Upgrade", "error_response"]
 
 #: ``(method, path, lower-case headers, body) -> response``
 Handler = Callable[[str, str, dict[str, str], bytes], HttpResponse]
@@ -97,12 +97,7 @@ class HttpPhase:
 
     def fail(self, status: int, message: str) -> None:
         """A JSON error, then close (used where h11's state cannot send any more)."""
-        body = json.dumps({"error": message}).encode()
-        head = (
-            f"HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
-        self.transport.write(head + body)
+        self.transport.write(error_response(status, message))
         self.transport.close()
 
     def _is_upgrade(self) -> bool:
@@ -126,3 +121,13 @@ class HttpPhase:
             self.transport.close()
             return
         self.transport.write(out)
+
+
+def error_response(status: int, message: str) -> bytes:
+    """A complete ``Connection: close`` response with the JSON body ``{"error": ...}``."""
+    body = json.dumps({"error": message}).encode()
+    head = (
+        f"HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    return head + body
