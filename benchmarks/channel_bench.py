@@ -226,7 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     args = p.parse_args(argv)
     if args.table_from:
-        print(format_table(json.loads(args.table_from.read_text()), markdown=True))
+        saved = json.loads(args.table_from.read_text())
+        storm = [r for r in saved if r.get("scenario") in ("joinstorm", "idle")]
+        classic = [r for r in saved if r not in storm]
+        if classic:
+            print(format_table(classic, markdown=True))
+        if storm:
+            print(format_table(storm, markdown=True, columns=STORM_COLUMNS))
         return 0
 
     classic = [name for name in args.scenarios if name in ("fanout", "burst", "ingress")]
