@@ -173,6 +173,12 @@ async def test_phoenix_js_client_end_to_end(
     # Presence.onSync: both clients, then only the one that stayed.
     assert steps["presence_two"]["ids"] == ["alice", "bob"]
     assert steps["presence_after_leave"]["ids"] == ["alice"]
+    # A join storm within one presence window, then half leaving at once: every
+    # member's Presence.list is exact (diffs are merged per window).
+    assert steps["presence_storm_join"]["joined"] == 16
+    assert steps["presence_storm_join"]["lists"] == [17] * 17
+    remaining = ["alice", *(f"s{i:02d}" for i in range(8, 16))]
+    assert steps["presence_storm_leave"]["lists"] == [remaining] * 9
     # Lifecycle events reach plugins, naming the client; no token ever reaches Redis.
     leaves = [data for channel, data in seen if channel == f"from:{TOPIC}:phx_leave".encode()]
     assert any(b"bob" in data for data in leaves), seen

@@ -76,6 +76,7 @@ class Host(Protocol):
     ) -> HttpResponse: ...
     def publish(self, channel: str, payload: bytes) -> bool: ...
     def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool: ...
+    def reply_later(self, conn: Connection, frame: bytes) -> None: ...
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
     async def join(self, conn: Connection, action: Join) -> None: ...
     def leave(self, conn: Connection, m: Membership, reason: str) -> None: ...
@@ -265,7 +266,9 @@ class Connection(asyncio.Protocol):
                 if action.ref is None:
                     gw.publish(action.channel, action.payload)
                 elif not gw.publish_then(action, self._published):
-                    self._published(action, None)
+                    answer = action.unavailable()
+                    if answer is not None:
+                        self.send_text(answer)
             elif isinstance(action, Leave):
                 gw.leave(self, action.membership, action.reason)
             elif isinstance(action, Join):
@@ -277,8 +280,9 @@ class Connection(asyncio.Protocol):
     def _published(self, action: Publish, reply: object) -> None:
         # PUBLISH answers with a count; an error reply or a lost link took nothing.
         answer = action.ok() if type(reply) is int else action.unavailable()
-        if answer is not None:
-            self.send_text(answer)
+        if answer is not None and not self.closing:
+            # Queued: the acks of one Redis reply batch go out in one write per socket.
+            self.gw.reply_later(self, ws_frame(OP_TEXT, answer))
 
     async def _join(self, action: Join) -> None:
         try:

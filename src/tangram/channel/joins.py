@@ -74,19 +74,18 @@ class Joins:
         if first:
             self.events.admin("channel.add", channel=m.topic, channels=sorted(self.hub.topics))
         try:
-            state = await self.presence.track(m)
-            members = sorted(state)
+            # Joins arriving together share one read and one encoded state.
+            snapshot = await self.presence.track(m)
+            state, members = snapshot.state, snapshot.members
         except Exception as exc:  # Redis down or refusing: degrade, go on
             log.warning("presence of %r unavailable (%s); sending the joiner alone", m.topic, exc)
-            state = {m.client_id: {"metas": [{"phx_ref": m.phx_ref}]}}
+            state = json.dumps({m.client_id: {"metas": [{"phx_ref": m.phx_ref}]}}).encode()
             members = self.members(m.topic)
         # members: every instance's, from the shared presence (the joiner included).
         self.events.admin("channel.join", channel=m.topic, id=m.client_id, members=members)
         if not m.active:
             return  # left (or disconnected) while Redis answered
-        conn.send_text(
-            encode_message(m.join_ref, None, m.topic, "presence_state", json.dumps(state).encode())
-        )
+        conn.send_text(encode_message(m.join_ref, None, m.topic, "presence_state", state))
         self.presence.announce_join(m)
 
     async def _subscribed(self, topic: str) -> bool:

@@ -10,26 +10,33 @@ Layout in Redis:
   while the process lives; ``tangram:channel:instances`` lists the instances.
 
 Diffs are published to ``to:<topic>:presence_diff``, so they reach the members on
-every instance through the normal routing. When an instance's liveness key expires,
-the survivors remove its entries and publish the leaves; ``HDEL`` decides which
-survivor publishes, so each leave is announced once. An instance that was only
-stalled (paused, swapped out) past the TTL notices on its next heartbeat that it was
-reaped (its liveness key or its ``refs`` hash is gone), re-records its entries and
-announces them as joins again: its clients are still connected.
+every instance through the normal routing; each process merges its changes of one
+topic over a short window into one diff (:mod:`.coalesce`). Joins that arrive while
+a topic's state is being read share the next read (one ``HGETALL`` in flight per
+topic), so that a storm of N joins reads and encodes the state a few times, not N.
+
+When an instance's liveness key expires, the survivors remove its entries and
+publish the leaves; ``HDEL`` decides which survivor publishes, so each leave is
+announced once. An instance that was only stalled (paused, swapped out) past the
+TTL notices on its next heartbeat that it was reaped (its liveness key or its
+``refs`` hash is gone), re-records its entries and announces them as joins again:
+its clients are still connected.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..resp import CommandClient, RedisDown
+from .coalesce import DIFF_WINDOW_SECS, DiffBuffer
 from .phoenix import Membership
 
-__all__ = ["INSTANCES", "Presence", "presence_state"]
+__all__ = ["INSTANCES", "Presence", "Snapshot", "presence_state"]
 
 log = logging.getLogger(__name__)
 
@@ -53,38 +60,105 @@ def presence_state(entries: Iterable[bytes]) -> dict[str, dict[str, list[Any]]]:
     return state
 
 
-def _diff(client_id: str, meta: dict[str, Any], *, join: bool) -> bytes:
-    one = {client_id: {"metas": [meta]}}
-    return json.dumps({"joins": one if join else {}, "leaves": {} if join else one}).encode()
+class Snapshot:
+    """One read of a topic's presence: the ``presence_state`` payload and the ids."""
+
+    __slots__ = ("members", "state")
+
+    def __init__(self, flat: list[bytes]) -> None:
+        state = presence_state(flat[1::2])
+        self.state = json.dumps(state).encode()
+        self.members = sorted(state)
+
+
+Waiter = Callable[[Snapshot | BaseException], None]
 
 
 class Presence:
     """Tracks this process's joins in Redis and reaps those of dead processes."""
 
-    def __init__(self, commands: CommandClient, instance: str, ttl_secs: float = 3.0) -> None:
+    def __init__(
+        self,
+        commands: CommandClient,
+        instance: str,
+        ttl_secs: float = 3.0,
+        window_secs: float = DIFF_WINDOW_SECS,
+    ) -> None:
         self.commands = commands
         self.instance = instance
         self.ttl_ms = int(ttl_secs * 1000)
         self._local: dict[str, tuple[str, bytes]] = {}  # phx_ref -> (topic, entry)
+        self.diffs = DiffBuffer(self._publish_diff, window_secs)
+        # Group reads: topics with an HGETALL in flight, and who waits for the next one.
+        self._reading: set[str] = set()
+        self._next_read: dict[str, list[Waiter]] = {}
 
-    async def track(self, m: Membership) -> dict[str, dict[str, list[Any]]]:
+    def _publish_diff(self, topic: str, diff: bytes) -> None:
+        self.commands.send("PUBLISH", f"to:{topic}:presence_diff", diff)
+
+    async def track(self, m: Membership) -> Snapshot:
         """Record ``m`` and return the topic's full state (``m`` included)."""
         meta = {"phx_ref": m.phx_ref, "online_at": int(time.time() * 1000)}
         entry = json.dumps({"id": m.client_id, "meta": meta}).encode()
         self._local[m.phx_ref] = (m.topic, entry)
         self.commands.send("HSET", _instance_key(self.instance, "refs"), m.phx_ref, m.topic)
         self.commands.send("HSET", _topic_key(m.topic), m.phx_ref, entry)
-        flat = await self.commands.execute("HGETALL", _topic_key(m.topic))
-        return presence_state(flat[1::2])
+        return await self.snapshot(m.topic)
+
+    async def snapshot(self, topic: str) -> Snapshot:
+        """The topic's state as Redis has it after every command sent so far.
+
+        Raises RedisDown (or Redis' error reply)."""
+        future: asyncio.Future[Snapshot] = asyncio.get_running_loop().create_future()
+
+        def wake(result: Snapshot | BaseException) -> None:
+            if future.done():
+                return  # the waiter was cancelled
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+        waiters = self._next_read.get(topic)
+        if waiters is not None:
+            waiters.append(wake)  # a read is already queued after our commands
+        elif topic in self._reading:
+            # The read in flight was sent before our commands: wait for the next one.
+            self._next_read[topic] = [wake]
+        else:
+            self._read(topic, [wake])
+        return await future
+
+    def _read(self, topic: str, waiters: list[Waiter]) -> None:
+        self._reading.add(topic)
+        sent = self.commands.call_then(
+            self._read_done, (topic, waiters), "HGETALL", _topic_key(topic)
+        )
+        if not sent:
+            self._read_done((topic, waiters), RedisDown("Redis is unreachable"))
+
+    def _read_done(self, context: tuple[str, list[Waiter]], reply: Any) -> None:
+        topic, waiters = context
+        self._reading.discard(topic)
+        result: Snapshot | BaseException
+        if isinstance(reply, BaseException):
+            result = reply  # RedisDown, or Redis' error reply
+        else:
+            try:
+                result = Snapshot(reply)
+            except (ValueError, KeyError, TypeError) as exc:  # a foreign entry in the hash
+                result = exc
+        for wake in waiters:
+            wake(result)
+        queued = self._next_read.pop(topic, None)
+        if queued is not None:
+            self._read(topic, queued)
 
     def announce_join(self, m: Membership) -> None:
-        """Tell every member (on every instance) that ``m`` joined."""
+        """Tell every member (on every instance) that ``m`` joined (within the window)."""
         local = self._local.get(m.phx_ref)
         if local is not None:
-            meta = json.loads(local[1])["meta"]
-            self.commands.send(
-                "PUBLISH", f"to:{m.topic}:presence_diff", _diff(m.client_id, meta, join=True)
-            )
+            self.diffs.join(m.topic, m.client_id, json.loads(local[1])["meta"])
 
     def untrack(self, m: Membership) -> None:
         local = self._local.pop(m.phx_ref, None)
@@ -93,9 +167,7 @@ class Presence:
         meta = json.loads(local[1])["meta"]
         self.commands.send("HDEL", _topic_key(m.topic), m.phx_ref)
         self.commands.send("HDEL", _instance_key(self.instance, "refs"), m.phx_ref)
-        self.commands.send(
-            "PUBLISH", f"to:{m.topic}:presence_diff", _diff(m.client_id, meta, join=False)
-        )
+        self.diffs.leave(m.topic, m.client_id, meta)
 
     def heartbeat(self) -> None:
         """Refresh this instance's liveness (alive key first, then the listing)."""
@@ -136,11 +208,7 @@ class Presence:
             if result != 1 or local is None:
                 continue
             parsed = json.loads(local[1])
-            self.commands.send(
-                "PUBLISH",
-                f"to:{topic}:presence_diff",
-                _diff(parsed["id"], parsed["meta"], join=True),
-            )
+            self.diffs.join(topic, parsed["id"], parsed["meta"])
             restored.append((topic, parsed["id"], ref))
         if restored:
             log.warning(
@@ -150,8 +218,7 @@ class Presence:
 
     async def members(self, topic: str) -> list[str]:
         """The client ids present on ``topic`` across every instance."""
-        flat = await self.commands.execute("HGETALL", _topic_key(topic))
-        return sorted(presence_state(flat[1::2]))
+        return (await self.snapshot(topic)).members
 
     async def leave(self) -> None:
         """Clean shutdown: remove every local entry and announce the leaves."""
@@ -159,6 +226,7 @@ class Presence:
             parsed = json.loads(entry)
             m = Membership(topic, "", parsed["id"], ref)
             self.untrack(m)
+        self.diffs.flush_all()
         self.commands.send("DEL", _instance_key(self.instance, "refs"))
         self.commands.send("DEL", _instance_key(self.instance, "alive"))
         await self.commands.execute("SREM", INSTANCES, self.instance)
@@ -190,11 +258,7 @@ class Presence:
             if not removed or entry is None:
                 continue  # another survivor got there first
             parsed = json.loads(entry)
-            self.commands.send(
-                "PUBLISH",
-                f"to:{topic}:presence_diff",
-                _diff(parsed["id"], parsed["meta"], join=False),
-            )
+            self.diffs.leave(topic, parsed["id"], parsed["meta"])
             reaped.append((topic, parsed["id"], ref.decode()))
         self.commands.send("DEL", refs_key)
         self.commands.send("SREM", INSTANCES, other)

@@ -27,6 +27,7 @@ from ..errors import ChannelError
 from ..resp import CommandClient, RedisDown
 from .connection import CLOSE_SHUTDOWN, Connection
 from .events import Events
+from .fdlimit import handle_fd_exhaustion, raise_fd_limit
 from .housekeeping import Housekeeping
 from .http import HttpResponse, OriginPolicy, handle_http
 from .hub import Hub
@@ -71,6 +72,8 @@ class Gateway:
         self.stats: collections.Counter[str] = collections.Counter()
         self.connections: set[Connection] = set()
         self.commands = CommandClient(redis_url)
+        self._reply_dirty: list[Connection] = []  # push acks queued in this reply batch
+        self.commands.batch_listeners.append(self._flush_replies)
         self.hub = Hub(redis_url, self.stats)
         self.presence_ttl = presence_ttl
         self.presence = Presence(self.commands, self.instance, presence_ttl)
@@ -141,6 +144,16 @@ class Gateway:
     def publish(self, channel: str, payload: bytes) -> bool:
         return self.commands.send("PUBLISH", channel, payload)
 
+    def reply_later(self, conn: Connection, frame: bytes) -> None:
+        """Queue ``frame`` on ``conn``; written when the current Redis reply batch ends."""
+        if conn.queue(frame):
+            self._reply_dirty.append(conn)
+
+    def _flush_replies(self) -> None:
+        dirty, self._reply_dirty = self._reply_dirty, []
+        for conn in dirty:
+            conn.flush()
+
     def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool:
         """PUBLISH ``action``; ``done(action, reply)`` once Redis answered it (or the link
         was lost first: the reply is then a RedisDown). False when Redis is down now."""
@@ -164,6 +177,10 @@ class Gateway:
         self.hub.start()
         self._warn_if_exposed()
         loop = asyncio.get_running_loop()
+        fd_limit, allowed = raise_fd_limit(cfg.max_connections)
+        if allowed < cfg.max_connections:  # past the fd limit: a 503, not a silent close
+            self.config = cfg = cfg.model_copy(update={"max_connections": allowed})
+        handle_fd_exhaustion(loop, self.throttle, self.connections, fd_limit)
         try:
             if self._sock is not None:
                 self._server = await loop.create_server(

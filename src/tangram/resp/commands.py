@@ -44,6 +44,10 @@ class CommandClient(Link):
     def __init__(self, url: str | RedisAddress, name: str = "redis-commands") -> None:
         super().__init__(url, name)
         self._waiting: deque[tuple[Callable[[Any, Any], None], Any] | None] = deque()
+        #: Called after each batch of replies (one read from the socket) has been
+        #: handed out, and after the replies lost with a connection: where callers
+        #: flush what the reply callbacks queued (one write per socket, not per reply).
+        self.batch_listeners: list[Callable[[], None]] = []
 
     def setup_commands(self) -> list[tuple[Any, ...]]:
         return [*super().setup_commands(), ("SELECT", self.address.db)]
@@ -103,3 +107,11 @@ class CommandClient(Link):
                     waiter[0](waiter[1], lost)
                 except Exception:  # one failing callback must not strand the others
                     log.exception("%s: failed to handle a lost reply", self.name)
+        self.on_batch_end()
+
+    def on_batch_end(self) -> None:
+        for listener in self.batch_listeners:
+            try:
+                listener()
+            except Exception:  # one failing listener must not strand the others
+                log.exception("%s: failed to handle the end of a reply batch", self.name)

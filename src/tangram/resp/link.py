@@ -144,7 +144,11 @@ class Link:
             raise RedisDown(f"Redis at {self.where} is unreachable")
         if not self._pending:
             asyncio.get_running_loop().call_soon(self._flush_writes)
-        self._pending.append(pack(args))
+        try:
+            packed = hiredis.pack_command(args)  # C: ~5x cheaper than pack() per push
+        except TypeError:  # types it does not take (bool, ...): the same bytes in Python
+            packed = pack(args)
+        self._pending.append(packed)
 
     def _flush_writes(self) -> None:
         pending, self._pending = self._pending, []

@@ -19,6 +19,7 @@ if (!baseUrl || !topic) {
   process.exit(2);
 }
 const STEP_MS = 5000;
+const STORM = 16; // clients of the join storm (step 6)
 let failures = 0;
 
 function report(step, ok, extra = {}) {
@@ -177,6 +178,41 @@ async function main() {
   });
 
   b.socket.disconnect();
+
+  // 6. A storm: many clients join at once (within one presence window, so their joins
+  // reach everyone merged into few diffs), then half of them leave at once. Every
+  // member's Presence.list must be exact after each.
+  const names = Array.from({ length: STORM }, (_, i) => `s${String(i).padStart(2, "0")}`);
+  const storm = await Promise.all(
+    names.map(async (name) => {
+      const t = await token(topic, name);
+      const c = await connect(t.token);
+      const ch = c.socket.channel(topic, { token: t.token });
+      return { name, socket: c.socket, channel: ch, presence: new Presence(ch) };
+    }),
+  );
+  const everyone = ["alice", ...names].sort();
+  const allSee = Promise.all(
+    [presence, ...storm.map((s) => s.presence)].map((p) => presenceBecomes(p, everyone)),
+  );
+  const joins = await Promise.all(storm.map((s) => join(s.channel)));
+  const seen = await allSee;
+  report("presence_storm_join", joins.every((j) => j.status === "ok") && !seen.some((r) => r.timeout), {
+    joined: joins.filter((j) => j.status === "ok").length,
+    lists: [presence, ...storm.map((s) => s.presence)].map((p) => presenceIds(p).length),
+  });
+  const [leaving, staying] = [storm.slice(0, STORM / 2), storm.slice(STORM / 2)];
+  const remaining = ["alice", ...staying.map((s) => s.name)].sort();
+  const restSee = Promise.all(
+    [presence, ...staying.map((s) => s.presence)].map((p) => presenceBecomes(p, remaining)),
+  );
+  for (const s of leaving) s.socket.disconnect();
+  const after = await restSee;
+  report("presence_storm_leave", !after.some((r) => r.timeout), {
+    lists: [presence, ...staying.map((s) => s.presence)].map((p) => presenceIds(p)),
+  });
+  for (const s of staying) s.socket.disconnect();
+
   await within((done) => channel.leave().receive("ok", () => done({ status: "ok" })));
   a.socket.disconnect();
 }
