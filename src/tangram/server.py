@@ -115,6 +115,7 @@ def create_app(
         return JSONResponse(
             {
                 "tangram": {"version": __version__},
+                "theme": state.config.core.theme,
                 "channel": {"url": channel_public_url(state.config)}
                 if state.config.channel.enabled
                 else None,

@@ -4,6 +4,7 @@
  * browser, drawn with fill and line layers only, so no glyphs or sprites are fetched.
  */
 import type { StyleSpecification } from "maplibre-gl";
+import type { ThemeName } from "@tangram/api";
 import { feature, mesh } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
 
@@ -51,49 +52,64 @@ function graticule(step: number): GeoJSON.FeatureCollection {
   };
 }
 
-let cached: Promise<StyleSpecification> | null = null;
+/** Colours of the offline map in each theme. */
+export const OFFLINE_COLOURS: Record<ThemeName, Record<"water" | "graticule" | "land" | "borders" | "coast", string>> = {
+  light: { water: "#c9dbe8", graticule: "#aac2d4", land: "#f3f1ec", borders: "#a7a49c", coast: "#8aa6bb" },
+  dark: { water: "#151d26", graticule: "#22303d", land: "#262b31", borders: "#4f565e", coast: "#3d5466" },
+};
+
+interface Shapes {
+  land: GeoJSON.FeatureCollection;
+  borders: GeoJSON.MultiLineString;
+  coasts: GeoJSON.MultiLineString;
+}
+
+let cached: Promise<Shapes> | null = null;
 
 /** The offline style; the TopoJSON chunk is fetched from the tangram server once. */
-export function offlineStyle(): Promise<StyleSpecification> {
+export async function offlineStyle(theme: ThemeName = "light"): Promise<StyleSpecification> {
   cached ??= import("world-atlas/countries-50m.json").then((module) => {
     const topology = (module.default ?? module) as unknown as Topology;
     const countries = topology.objects.countries as GeometryCollection;
-    const land = feature(topology, countries) as GeoJSON.FeatureCollection;
-    const borders = mesh(topology, countries, (a, b) => a !== b);
-    const coasts = mesh(topology, countries, (a, b) => a === b);
-    const style: StyleSpecification = {
-      version: 8,
-      name: "tangram offline",
-      sources: {
-        "tangram-countries": { type: "geojson", data: land, attribution: "Natural Earth via world-atlas" },
-        "tangram-borders": { type: "geojson", data: borders },
-        "tangram-coasts": { type: "geojson", data: coasts },
-        "tangram-graticule": { type: "geojson", data: graticule(10) },
-      },
-      layers: [
-        { id: "water", type: "background", paint: { "background-color": "#c9dbe8" } },
-        {
-          id: "graticule",
-          type: "line",
-          source: "tangram-graticule",
-          paint: { "line-color": "#aac2d4", "line-width": 0.6 },
-        },
-        { id: "land", type: "fill", source: "tangram-countries", paint: { "fill-color": "#f3f1ec" } },
-        {
-          id: "borders",
-          type: "line",
-          source: "tangram-borders",
-          paint: { "line-color": "#a7a49c", "line-width": ["interpolate", ["linear"], ["zoom"], 2, 0.5, 8, 1.5] },
-        },
-        {
-          id: "coastline",
-          type: "line",
-          source: "tangram-coasts",
-          paint: { "line-color": "#8aa6bb", "line-width": ["interpolate", ["linear"], ["zoom"], 2, 0.6, 8, 1.6] },
-        },
-      ],
+    return {
+      land: feature(topology, countries) as GeoJSON.FeatureCollection,
+      borders: mesh(topology, countries, (a, b) => a !== b),
+      coasts: mesh(topology, countries, (a, b) => a === b),
     };
-    return style;
   });
-  return cached;
+  const { land, borders, coasts } = await cached;
+  const colour = OFFLINE_COLOURS[theme];
+  const style: StyleSpecification = {
+    version: 8,
+    name: `tangram offline (${theme})`,
+    sources: {
+      "tangram-countries": { type: "geojson", data: land, attribution: "Natural Earth via world-atlas" },
+      "tangram-borders": { type: "geojson", data: borders },
+      "tangram-coasts": { type: "geojson", data: coasts },
+      "tangram-graticule": { type: "geojson", data: graticule(10) },
+    },
+    layers: [
+      { id: "water", type: "background", paint: { "background-color": colour.water } },
+      {
+        id: "graticule",
+        type: "line",
+        source: "tangram-graticule",
+        paint: { "line-color": colour.graticule, "line-width": 0.6 },
+      },
+      { id: "land", type: "fill", source: "tangram-countries", paint: { "fill-color": colour.land } },
+      {
+        id: "borders",
+        type: "line",
+        source: "tangram-borders",
+        paint: { "line-color": colour.borders, "line-width": ["interpolate", ["linear"], ["zoom"], 2, 0.5, 8, 1.5] },
+      },
+      {
+        id: "coastline",
+        type: "line",
+        source: "tangram-coasts",
+        paint: { "line-color": colour.coast, "line-width": ["interpolate", ["linear"], ["zoom"], 2, 0.6, 8, 1.6] },
+      },
+    ],
+  };
+  return style;
 }

@@ -13,6 +13,8 @@ export interface PluginManifestEntry {
 
 export interface Manifest {
   tangram: { version: string };
+  /** `[core] theme`: "auto", "light" or "dark". */
+  theme: string;
   channel: { url: string } | null;
   map: { style: string | null; center_lat: number; center_lon: number; zoom: number };
   plugins: PluginManifestEntry[];
@@ -29,6 +31,7 @@ export async function fetchManifest(url = "manifest.json"): Promise<Manifest> {
   // Be lenient with older cores: fill in what is missing rather than refusing to start.
   return {
     tangram: raw.tangram ?? { version: "unknown" },
+    theme: typeof raw.theme === "string" ? raw.theme : "auto",
     channel: raw.channel ?? null,
     map: { ...DEFAULT_MAP, ...(raw.map ?? {}) },
     plugins: Array.isArray(raw.plugins) ? raw.plugins : [],
