@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from . import __version__
+from . import __version__, airports
 from .channel import public_url
 from .config import TangramConfig
 from .errors import ConfigError
@@ -92,6 +92,7 @@ def create_app(
 
     app = FastAPI(title="tangram", version=__version__, lifespan=app_lifespan)
     app.state.backend_state = state
+    app.include_router(airports.router)
 
     for plugin in state.plugins.values():
         for router in plugin.routers:
