@@ -17,7 +17,14 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tangram.testing import CHROMIUM, CHROMIUM_ARGS, TangramProcess, start_redis, start_tangram, wait_for
+from tangram.testing import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TangramProcess,
+    start_redis,
+    start_tangram,
+    wait_for,
+)
 
 from .test_browser import BUILT, DEMO
 
@@ -90,7 +97,9 @@ def _aircraft(page: Any) -> list[dict[str, Any]]:
 
 
 def _centre(page: Any) -> tuple[float, float]:
-    centre = page.evaluate("(() => { const c = window.tangram.map.getCenter(); return [c.lat, c.lng]; })()")
+    centre = page.evaluate(
+        "(() => { const c = window.tangram.map.getCenter(); return [c.lat, c.lng]; })()"
+    )
     return centre[0], centre[1]
 
 
@@ -109,7 +118,9 @@ def test_palette_finds_a_callsign_and_the_link_restores_it(demo: Demo) -> None:
         _palette(page, callsign)
         wait_for(lambda: _hash(page).get("select") == target["icao24"], timeout=15)
         info = page.locator(".jet1090-info")
-        wait_for(lambda: info.locator(".jet1090-icao24").inner_text() == target["icao24"], timeout=10)
+        wait_for(
+            lambda: info.locator(".jet1090-icao24").inner_text() == target["icao24"], timeout=10
+        )
         assert info.locator(".jet1090-callsign").inner_text().strip() == callsign
         # the map went to it
         wait_for(lambda: not page.evaluate("window.tangram.map.isMoving()"), timeout=10)
@@ -135,7 +146,10 @@ def test_palette_finds_a_callsign_and_the_link_restores_it(demo: Demo) -> None:
 def test_palette_flies_to_an_airport(demo: Demo) -> None:
     with open_page(demo) as page:
         _palette(page, "LFPG")
-        wait_for(lambda: abs(_centre(page)[0] - CDG[0]) < 0.01 and abs(_centre(page)[1] - CDG[1]) < 0.01, timeout=15)
+        wait_for(
+            lambda: abs(_centre(page)[0] - CDG[0]) < 0.01 and abs(_centre(page)[1] - CDG[1]) < 0.01,
+            timeout=15,
+        )
         assert page.locator(".palette").count() == 0  # closed after picking
         wait_for(lambda: _hash(page).get("map", "").startswith("12/"), timeout=5)
 
@@ -147,7 +161,10 @@ def test_a_time_link_opens_in_the_past(demo: Demo) -> None:
     t = int(time.time()) - 5
     with open_page(demo, f"#map=7/48.85/2.35&t={t}") as page:
         clock = datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S")
-        wait_for(lambda: page.locator(".timeline-clock").inner_text().strip() == f"{clock} UTC", timeout=5)
+        wait_for(
+            lambda: page.locator(".timeline-clock").inner_text().strip() == f"{clock} UTC",
+            timeout=5,
+        )
         assert page.locator(".timeline-live").get_attribute("aria-pressed") == "false"
         # the map shows the picture at t, from the history
         wait_for(lambda: len(_aircraft(page)) >= 1, timeout=15)
@@ -163,7 +180,9 @@ def test_a_dark_mode_browser_gets_the_dark_theme(demo: Demo) -> None:
     with open_page(demo, color_scheme="dark") as page:
         assert page.evaluate("document.documentElement.dataset.theme") == "dark"
         assert page.get_by_role("banner").locator(".timeline").count() == 1
-        background = page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('header')).backgroundColor"
+        )
         assert background.startswith("rgba(24, 29, 35"), background
         page.wait_for_function("window.tangram.map.isStyleLoaded()", timeout=20_000)
         water = page.evaluate("window.tangram.map.getPaintProperty('water', 'background-color')")
