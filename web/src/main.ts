@@ -20,6 +20,7 @@ import { loadPlugins, teardownPlugins, type Shell } from "./core/plugins";
 import { RealtimeClient } from "./core/realtime";
 import { parseHash, selectWhenSeen, syncPermalink } from "./core/permalink";
 import { SearchRegistry } from "./core/search";
+import { installLabels } from "./core/labels";
 import { installSelection } from "./core/selection";
 import { SHELL } from "./core/shell";
 import { createStateStore } from "./core/state";
@@ -81,6 +82,7 @@ async function boot(): Promise<void> {
   fallBackWhenStyleFails(shell, map);
   window.tangram = { shell, map, ready: false };
   installSelection(map, mapHost, state);
+  installLabels(map);
   search.register(airportProvider(() => map), "tangram");
   // The offline map has a dark variant: follow the theme when it is shown.
   watch(theme.current, () => {

@@ -29,8 +29,9 @@ export function airportProvider(map: () => MaplibreMap): EndpointSearchProvider<
         id: airport.icao,
         title: `${airport.icao}${airport.iata ? ` · ${airport.iata}` : ""} ${airport.name}`,
         subtitle: [airport.city, airport.country].filter(Boolean).join(", "),
-        // The server ranks; an exact code is as good as a match gets.
-        score: airport.icao === q || airport.iata === q ? 1 : 0.6 - rank * 0.01,
+        // An exact IATA code ranks below a callsign prefix: "AFR" is Air France more often
+        // than Afore airport.
+        score: airport.icao === q ? 1 : airport.iata === q ? 0.85 : 0.6 - rank * 0.01,
         pick() {
           map().flyTo({ center: [airport.lon, airport.lat], zoom: AIRPORT_ZOOM, essential: true });
         },
