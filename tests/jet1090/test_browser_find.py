@@ -10,7 +10,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -160,7 +160,7 @@ def test_a_time_link_opens_in_the_past(demo: Demo) -> None:
         wait_for(lambda: len(_aircraft(page)) >= 3, timeout=30)
     t = int(time.time()) - 5
     with open_page(demo, f"#map=7/48.85/2.35&t={t}") as page:
-        clock = datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S")
+        clock = datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")
         wait_for(
             lambda: page.locator(".timeline-clock").inner_text().strip() == f"{clock} UTC",
             timeout=5,
@@ -200,3 +200,65 @@ def test_on_a_phone_the_side_bar_collapses_and_the_palette_works(demo: Demo) -> 
         assert page.locator("aside.sidebar").is_hidden()
         _palette(page, "LFPG")
         wait_for(lambda: abs(_centre(page)[0] - CDG[0]) < 0.01, timeout=15)
+
+
+def test_playback_runs_to_live_and_space_toggles_it(demo: Demo) -> None:
+    with open_page(demo, f"#map=7/48.85/2.35&t={int(time.time()) - 40}") as page:
+        assert _hash(page).get("t")
+        page.locator(".timeline-speed").select_option("60")
+        page.locator("#tangram-map canvas").focus()
+        page.keyboard.press(" ")
+        assert page.locator(".timeline-play").get_attribute("aria-label") == "Pause"
+        # 40 s of the past at 60x: back to live within a second or so
+        wait_for(lambda: "t" not in _hash(page), timeout=10)
+        assert page.locator(".timeline-live").get_attribute("aria-pressed") == "true"
+        # From live, Space replays the last ten minutes.
+        page.keyboard.press(" ")
+        wait_for(lambda: "t" in _hash(page), timeout=5)
+        assert int(_hash(page)["t"]) < time.time() - 60
+        page.keyboard.press(" ")
+        assert page.locator(".timeline-play").get_attribute("aria-label") == "Play"
+
+
+def _screen_point(page: Any, lon: float, lat: float) -> list[float]:
+    return list(
+        page.evaluate(
+            "([lon, lat]) => { const p = window.tangram.map.project([lon, lat]);"
+            " const r = window.tangram.map.getCanvas().getBoundingClientRect();"
+            " return [r.left + p.x, r.top + p.y]; }",
+            [lon, lat],
+        )
+    )
+
+
+def test_hover_click_follow_and_click_away(demo: Demo) -> None:
+    with open_page(demo) as page:
+        rendered = """() => window.tangram.map.queryRenderedFeatures({layers: ['jet1090-aircraft']})
+            .map(f => ({icao24: f.properties.icao24, callsign: f.properties.callsign,
+                        lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1]}))"""
+        wait_for(lambda: len(page.evaluate(rendered)) >= 3, timeout=30)
+        target = page.evaluate(rendered)[0]
+        page.mouse.move(*_screen_point(page, target["lon"], target["lat"]))
+        tooltip = page.locator(".jet1090-tooltip")
+        wait_for(lambda: tooltip.count() == 1, timeout=5)
+        assert " ft" in tooltip.inner_text() and " kts" in tooltip.inner_text()
+        page.mouse.click(*_screen_point(page, target["lon"], target["lat"]))
+        wait_for(lambda: _hash(page).get("select") is not None, timeout=10)
+        selected = _hash(page)["select"]
+        follow = page.locator(".jet1090-follow")
+        follow.click()
+        assert follow.get_attribute("aria-pressed") == "true"
+
+        def centred() -> bool:
+            state = page.evaluate(
+                "window.tangram.shell.state.selectedEntity.value.state"
+            )  # the newest position of the followed aircraft
+            lat, lon = _centre(page)
+            return abs(lat - state["latitude"]) < 0.02 and abs(lon - state["longitude"]) < 0.02
+
+        wait_for(centred, timeout=15)
+        # A click where no aircraft is (the top-left corner of the map) deselects.
+        page.mouse.click(330, 700)
+        wait_for(lambda: "select" not in _hash(page), timeout=10)
+        assert page.locator(".jet1090-info .jet1090-icao24").count() == 0
+        assert selected

@@ -7,7 +7,7 @@
 import "maplibre-gl/dist/maplibre-gl.css";
 import "./style.css";
 import type { ErrorEvent as MapErrorEvent, Map as MaplibreMap } from "maplibre-gl";
-import { createApp, watch } from "vue";
+import { createApp, ref, watch } from "vue";
 import App from "./components/App.vue";
 import { airportProvider } from "./core/airports";
 import { OFFLINE } from "./core/basemap";
@@ -88,9 +88,11 @@ async function boot(): Promise<void> {
   watch(theme.current, () => {
     if (currentChoiceId.value === OFFLINE.id) void switchBaseMap(shell, OFFLINE, false);
   });
-  if (link.select) selectWhenSeen(state, link.select);
+  const pending = ref<string | null>(null);
+  if (link.select) selectWhenSeen(state, link.select, pending);
   syncPermalink({
     map,
+    pending,
     state,
     time,
     base: {

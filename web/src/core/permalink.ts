@@ -55,19 +55,30 @@ export interface PermalinkDeps {
   map: MaplibreMap;
   state: StateApi;
   time: TimeController;
+  /** A selection from a link still waiting for its entity (see selectWhenSeen). */
+  pending: Ref<string | null>;
   /** The base map in force, the default one, and how to switch (for `base=`). */
   base: { current: Ref<string>; fallback: string; choose(id: string): void };
 }
 
-/** Select `id` as soon as an entity of that id shows up (a link opened before data). */
-export function selectWhenSeen(state: StateApi, id: string): void {
+/**
+ * Select `id` as soon as an entity of that id shows up (a link opened before data).
+ * Meanwhile `pending` holds it, so that the hash keeps it; selecting anything else
+ * cancels.
+ */
+export function selectWhenSeen(state: StateApi, id: string, pending: Ref<string | null>): void {
+  pending.value = id;
   const stop = watch(
-    state.entities,
-    (entities) => {
-      if (state.selected.value.length > 0) return stop();
+    [state.entities, state.selected],
+    ([entities, selected]) => {
+      if (pending.value !== id || selected.length > 0) {
+        if (pending.value === id) pending.value = null;
+        return stop();
+      }
       for (const byId of entities.values()) {
         const entity: Entity | undefined = byId.get(id);
         if (entity) {
+          pending.value = null;
           state.select(entity);
           return stop();
         }
@@ -84,8 +95,14 @@ export function applyLink(deps: PermalinkDeps, link: ViewLink): void {
   else deps.time.live();
   if (link.base && link.base !== deps.base.current.value) deps.base.choose(link.base);
   const current = deps.state.selectedEntity.value;
-  if (link.select && current?.id !== link.select) selectWhenSeen(deps.state, link.select);
-  if (!link.select && current) deps.state.select(null);
+  if (link.select && current?.id !== link.select) {
+    if (current) deps.state.select(null);
+    selectWhenSeen(deps.state, link.select, deps.pending);
+  }
+  if (!link.select) {
+    deps.pending.value = null;
+    if (current) deps.state.select(null);
+  }
 }
 
 /** Keep the hash up to date, and follow hash edits. */
@@ -101,7 +118,7 @@ export function syncPermalink(deps: PermalinkDeps): void {
       zoom: map.getZoom(),
       lat: center.lat,
       lon: center.wrap().lng,
-      select: state.selectedEntity.value?.id,
+      select: state.selectedEntity.value?.id ?? deps.pending.value ?? undefined,
       t: time.at.value ?? undefined,
       base: chosen === base.fallback ? undefined : chosen,
     });
@@ -113,7 +130,7 @@ export function syncPermalink(deps: PermalinkDeps): void {
     timer ??= setTimeout(write, THROTTLE_MS);
   };
   map.on("moveend", schedule);
-  watch([state.selected, time.at, base.current], schedule);
+  watch([state.selected, time.at, base.current, deps.pending], schedule);
   window.addEventListener("hashchange", () => {
     if (window.location.hash !== written) applyLink(deps, parseHash(window.location.hash));
   });
