@@ -15,11 +15,13 @@ from tangram.config import load_plugin_config
 from tangram.embedded_redis import DEFAULT_LOCAL, redis_answers
 
 from .config import DEMO_FILE, Jet1090Config
+from .history_cli import app as history_app
 from .replay import ReplayStats, replay
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Live aircraft from jet1090: replay recordings.", no_args_is_help=True)
+app.add_typer(history_app, name="history")
 
 _PLUGIN = "tangram_jet1090"
 

@@ -76,6 +76,9 @@ class OpenFlight:
     stop: float
     count: int
     text_changed: bool = field(default=False, compare=False)
+    #: ``count`` as last written, and the first timestamp of the batch being written.
+    saved_count: int = field(default=0, compare=False)
+    batch_start: float = field(default=0.0, compare=False)
 
 
 class FlightIndex:
@@ -94,7 +97,15 @@ class FlightIndex:
         )
         for id_, icao24, callsign, registration, squawks, start, stop, count in rows:
             self.open[icao24] = OpenFlight(
-                id_, icao24, callsign, registration, squawks.split(), start, stop, count
+                id_,
+                icao24,
+                callsign,
+                registration,
+                squawks.split(),
+                start,
+                stop,
+                count,
+                saved_count=count,
             )
 
     def add(
@@ -116,8 +127,23 @@ class FlightIndex:
                 self.open[icao24] = flight
             else:
                 self._extend(flight, ts, callsign, squawk, registration)
-            touched[flight.id] = flight
-        conn.executemany(_TOUCH, [(f.start, f.stop, f.count, f.id) for f in touched.values()])
+            if flight.id not in touched:
+                flight.batch_start = ts
+                touched[flight.id] = flight
+        for flight in touched.values():
+            if conn.execute(_TOUCH, (flight.start, flight.stop, flight.count, flight.id)).rowcount:
+                flight.saved_count = flight.count
+                continue
+            # Purged meanwhile (`tangram jet1090 history purge` on a running server):
+            # the flight goes on from this batch's points, under a new id.
+            flight.count -= flight.saved_count
+            flight.saved_count = flight.count
+            flight.start = flight.batch_start
+            renewed = self._start(
+                conn, flight.icao24, flight.start, flight.callsign, None, flight.registration
+            )
+            flight.id, flight.text_changed = renewed.id, True
+            conn.execute(_TOUCH, (flight.start, flight.stop, flight.count, flight.id))
         changed = [f for f in touched.values() if f.text_changed]
         conn.executemany(
             _RETEXT, [(f.callsign, f.registration, " ".join(f.squawks), f.id) for f in changed]
