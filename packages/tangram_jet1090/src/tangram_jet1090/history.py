@@ -18,7 +18,7 @@ from typing import Any
 
 from .aircraft import HISTORY_COLUMNS
 from .flights import SCHEMA as FLIGHTS_SCHEMA
-from .flights import FlightIndex
+from .flights import FlightIndex, backfill_presence
 
 __all__ = ["COLUMNS", "HistoryStore"]
 
@@ -75,7 +75,10 @@ class HistoryStore:
         # WAL + NORMAL: a power cut may lose the last batch, never corrupt the file.
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
+        older = not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'presence'").fetchone()
         conn.executescript(FLIGHTS_SCHEMA)
+        if older:  # a file of an earlier version: its points need their presence rows
+            backfill_presence(conn)
         conn.commit()
         self._flights.load(conn)
         self._conn = conn

@@ -20,6 +20,7 @@ import tangram
 from tangram.config import load_plugin_config
 
 from .config import Jet1090Config
+from .flights import delete_before
 
 __all__ = ["app", "history_file", "purge", "summary"]
 
@@ -81,7 +82,7 @@ def purge(path: Path, before: float | None) -> tuple[int, int]:
     try:
         with conn:
             points = conn.execute("DELETE FROM trajectory WHERE timestamp < ?", (limit,)).rowcount
-            flights = conn.execute("DELETE FROM flights WHERE stop < ?", (limit,)).rowcount
+            flights = delete_before(conn, limit)
     except sqlite3.OperationalError as exc:
         raise tangram.ConfigError(f"cannot purge {path} ({exc}); try again") from None
     finally:

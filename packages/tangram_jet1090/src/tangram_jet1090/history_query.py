@@ -7,6 +7,7 @@ are checked by the HTTP layer (api_history.py); these functions take them as giv
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,12 +105,17 @@ def picture_at(
 ) -> tuple[int, list[dict[str, Any]]]:
     """Every aircraft's latest point in ``(t - lookback, t]`` as a state vector:
     ``(aircraft in the window, those inside the box)``."""
+    since = t - lookback
     with open_readonly(path) as conn:
-        # SQLite's bare-column rule: with MAX(), the other columns come from that row.
+        # The aircraft present in the minutes of the window, then each one's latest
+        # point through the (icao24, timestamp) index: a few index seeks per aircraft,
+        # however many points the window holds.
         rows = conn.execute(
-            "SELECT *, MAX(timestamp) AS latest FROM trajectory "
-            "WHERE timestamp > ? AND timestamp <= ? GROUP BY icao24",
-            (t - lookback, t),
+            "SELECT t.* FROM (SELECT DISTINCT icao24 FROM presence "
+            "WHERE minute BETWEEN ? AND ?) AS p JOIN trajectory AS t ON t.rowid = ("
+            "SELECT rowid FROM trajectory WHERE icao24 = p.icao24 AND timestamp > ? "
+            "AND timestamp <= ? ORDER BY timestamp DESC LIMIT 1)",
+            (math.floor(since / 60), math.floor(t / 60), since, t),
         ).fetchall()
     picture = []
     for row in rows:
