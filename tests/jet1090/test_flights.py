@@ -3,6 +3,7 @@ ranking; literal points, a real SQLite file."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,24 @@ def test_live_search_ranks_exact_prefix_substring_fuzzy() -> None:
     assert len(search_live(records, "a", 2)) == 2
     assert score_text("AFR", "AFR") > score_text("AFR", "AFR34ZG") > score_text("AFR", "XAFR")
     assert score_text("AFR", "XAFR") > score_text("AFR", "AXFR") > 0 == score_text("AFR", "RFA")
+
+
+async def test_a_file_without_presence_gets_it_when_opened(tmp_path: Path) -> None:
+    # A file of the previous version: points only. Its past must show on the map too.
+    path = tmp_path / "old.sqlite"
+    t0 = time.time() - 100
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE trajectory (icao24 TEXT NOT NULL, timestamp REAL NOT NULL, "
+            "callsign TEXT, latitude REAL, longitude REAL)"
+        )
+        conn.executemany(
+            "INSERT INTO trajectory VALUES (?, ?, 'AFR34ZG', 49.0, 2.5)",
+            [("393322", t0 + i) for i in range(0, 120, 10)],
+        )
+    conn.close()
+    store = HistoryStore(path, retention_secs=86400)
+    await store.open()
+    count, seen = picture_at(path, t0 + 65, 60, None)
+    assert count == 1 and seen[0]["lastseen"] == t0 + 60
+    await store.close()
