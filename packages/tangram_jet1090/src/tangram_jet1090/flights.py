@@ -227,7 +227,10 @@ class FlightIndex:
 def delete_before(conn: sqlite3.Connection, limit: float) -> int:
     """Delete flights that ended, and minutes of presence that ended, before ``limit``;
     returns the number of flights deleted."""
-    conn.execute("DELETE FROM presence WHERE (minute + 1) * 60 <= ?", (limit,))
+    if math.isfinite(limit):  # minutes that ended by the limit (an index range)
+        conn.execute("DELETE FROM presence WHERE minute < ?", (math.floor(limit / 60),))
+    else:
+        conn.execute("DELETE FROM presence")
     return conn.execute("DELETE FROM flights WHERE stop < ?", (limit,)).rowcount
 
 
