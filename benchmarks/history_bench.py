@@ -25,6 +25,7 @@ Run:  .venv/bin/python benchmarks/history_bench.py [--points 10000000] [--flight
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import sqlite3
 import statistics
@@ -36,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from tangram_jet1090.aircraft import FIELDS
-from tangram_jet1090.flights import SCHEMA as FLIGHTS_SCHEMA
-from tangram_jet1090.flights import FlightIndex, backfill_presence
-from tangram_jet1090.history import _INSERT, _SCHEMA, COLUMNS
+from tangram_jet1090.flight_history import FlightHistoryStore
+from tangram_jet1090.flights import backfill_presence
+from tangram_jet1090.history import COLUMNS
 from tangram_jet1090.history_query import (
     Box,
     picture_at,
@@ -79,25 +80,36 @@ def points(aircraft: list[str], total: int, rng: random.Random) -> Iterator[tupl
             yield (icao, ts + rng.random() * 0.9, *[values.get(c) for c in COLUMNS])
 
 
+INSERT = (
+    f"INSERT INTO trajectory (icao24, timestamp, {', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})"
+)
+
+
+async def create(path: Path) -> FlightHistoryStore:
+    """An empty history file with the plugin's schema, as tangram serve creates it."""
+    store = FlightHistoryStore(path, retention_secs=1e12)
+    await store.open()
+    return store
+
+
 def build(path: Path, n_points: int, n_flights: int, aircraft: list[str]) -> None:
     rng = random.Random(2)
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
+    asyncio.run(asyncio.run(create(tmp)).close())
     conn = sqlite3.connect(tmp)
-    conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")  # a throw-away file: build it fast
-    conn.executescript(_SCHEMA)
-    conn.executescript(FLIGHTS_SCHEMA)
     started = time.perf_counter()
     batch: list[tuple[Any, ...]] = []
     for row in points(aircraft, n_points, rng):
         batch.append(row)
         if len(batch) >= 200_000:
             with conn:
-                conn.executemany(_INSERT, batch)
+                conn.executemany(INSERT, batch)
             batch.clear()
     with conn:
-        conn.executemany(_INSERT, batch)
+        conn.executemany(INSERT, batch)
     with conn:
         backfill_presence(conn)  # what the writer does point by point
     print(f"  {n_points:,} points in {time.perf_counter() - started:.0f} s")
@@ -198,26 +210,18 @@ def main() -> None:
 def write_batch(aircraft: list[str], repeat: int) -> None:
     """One second of points for every aircraft, written with the flights upkeep."""
     with tempfile.TemporaryDirectory() as tmp:
-        conn = sqlite3.connect(Path(tmp) / "w.sqlite")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(_SCHEMA)
-        conn.executescript(FLIGHTS_SCHEMA)
-        flights = FlightIndex()
+        store = asyncio.run(create(Path(tmp) / "w.sqlite"))
         rng = random.Random(4)
-        rows = list(points(aircraft, len(aircraft) * (repeat + 1), rng))
+        # pending tuples as observe() queues them: the point, then the registration
+        rows = [(*row, None) for row in points(aircraft, len(aircraft) * (repeat + 1), rng)]
         per = len(aircraft)
-        call, squawk = 2 + COLUMNS.index("callsign"), 2 + COLUMNS.index("squawk")
         batches = iter(range(0, len(rows), per))
 
         def write() -> None:
-            batch = rows[next(batches) :][:per]
-            with conn:
-                conn.executemany(_INSERT, batch)
-                flights.add(conn, [(r[0], r[1], r[call], r[squawk], None) for r in batch])
+            store._insert(rows[next(batches) :][:per])  # what flush() runs in its thread
 
         report(f"write 1 s of points ({per:,}) + flights upkeep", write, repeat, lambda _: per)
-        conn.close()
+        asyncio.run(store.close())
 
 
 if __name__ == "__main__":

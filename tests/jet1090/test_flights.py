@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from tangram_jet1090.aircraft import AircraftTable
+from tangram_jet1090.flight_history import FlightHistoryStore
 from tangram_jet1090.flights import FLIGHT_GAP_SECS, MAX_SQUAWKS
-from tangram_jet1090.history import HistoryStore
 from tangram_jet1090.history_query import (
     Box,
     TooManyPoints,
@@ -22,13 +22,15 @@ from tangram_jet1090.history_query import (
 from tangram_jet1090.live_search import score_text, search_live
 
 
-async def _store(tmp_path: Path) -> HistoryStore:
-    store = HistoryStore(tmp_path / "h.sqlite", retention_secs=86400, sample_secs=0)
+async def _store(tmp_path: Path) -> FlightHistoryStore:
+    store = FlightHistoryStore(tmp_path / "h.sqlite", retention_secs=86400, sample_secs=0)
     await store.open()
     return store
 
 
-def _feed(store: HistoryStore, table: AircraftTable, icao24: str, ts: float, **fields: Any) -> None:
+def _feed(
+    store: FlightHistoryStore, table: AircraftTable, icao24: str, ts: float, **fields: Any
+) -> None:
     fields.setdefault("latitude", 49.0)
     fields.setdefault("longitude", 2.5)
     store.observe(table.update(icao24, ts, fields, ts))
@@ -169,7 +171,7 @@ async def test_a_file_without_presence_gets_it_when_opened(tmp_path: Path) -> No
             [("393322", t0 + i) for i in range(0, 120, 10)],
         )
     conn.close()
-    store = HistoryStore(path, retention_secs=86400)
+    store = FlightHistoryStore(path, retention_secs=86400)
     await store.open()
     count, seen = picture_at(path, t0 + 65, 60, None)
     assert count == 1 and seen[0]["lastseen"] == t0 + 60
