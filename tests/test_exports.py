@@ -13,6 +13,8 @@ PUBLIC_MODULES = [
     "tangram.errors",
     "tangram.plugin",
     "tangram.redis",
+    "tangram.redis_url",
+    "tangram.resp",
     "tangram.state",
     "tangram.testing",
     "tangram.channel",

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import re
+import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from .diagnostics import did_you_mean
 from .errors import ConfigError
+from .redis_url import RedisUrlError, parse_redis_url, redact_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,6 +48,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ENV_VAR = "TANGRAM_CONFIG"
+#: Takes precedence over ``[server] access_key``, so that the key need not sit in the file.
+ACCESS_KEY_ENV = "TANGRAM_ACCESS_KEY"
+MIN_ACCESS_KEY_LENGTH = 8
 DEFAULT_FILE = "tangram.toml"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 #: ``[plugins.<name>.frontend]``: the part of a plugin's table sent to browsers (as
@@ -98,11 +103,10 @@ class CoreConfig(_Section):
     def _url(cls, value: str | None) -> str | None:
         if value is None or value == "embedded":
             return value
-        if not value.startswith(("redis://", "rediss://", "unix://", "valkey://")):
-            raise ValueError(
-                "expected a URL such as 'redis://127.0.0.1:6379/0' or 'unix:///path/redis.sock',"
-                " or the word 'embedded'"
-            )
+        try:
+            parse_redis_url(value)
+        except RedisUrlError as exc:
+            raise ValueError(f"{exc.reason}, or the word 'embedded'") from None
         return value
 
 
@@ -115,6 +119,11 @@ class ServerConfig(_Section):
     max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
     #: Time a client has to send a complete request head; then 408 and close.
     header_timeout_secs: float = Field(default=10.0, gt=0, le=3600)
+    #: Shared key protecting the page, the API and join tokens (README, "Shared
+    #: deployments"); unset: open. ``$TANGRAM_ACCESS_KEY`` takes precedence (load_config).
+    access_key: str | None = Field(default=None, min_length=MIN_ACCESS_KEY_LENGTH, repr=False)
+    #: Lifetime of the session cookie set by the login page.
+    session_expiration_secs: int = Field(default=7 * 86400, gt=0, le=365 * 86400)
 
 
 class ChannelConfig(_Section):
@@ -142,6 +151,13 @@ class ChannelConfig(_Section):
     max_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
     heartbeat_timeout_secs: float = Field(default=60.0, gt=0)
+    #: Time an HTTP connection has to complete a request (a WebSocket handshake, say).
+    handshake_timeout_secs: float = Field(default=10.0, gt=0)
+    #: Open connections per gateway process; more are answered 503 and closed.
+    max_connections: int = Field(default=10_000, ge=1)
+    #: Inbound bytes a gateway process holds for all its sockets together: incomplete
+    #: frames and messages, and messages held while a join waits for Redis.
+    max_pending_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     #: Gateway processes sharing the port (SO_REUSEPORT); each is isolated from plugins.
     workers: int = Field(default=1, ge=1, le=64)
 
@@ -244,7 +260,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> TangramConfig:
     """Find, parse and validate the configuration; warn about unknown keys."""
     found = find_config_file(path)
     if found is None:
-        return TangramConfig()
+        return parse_config({})
     try:
         raw = tomllib.loads(found.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -262,6 +278,7 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> TangramC
     except ValidationError as exc:
         raise ConfigError(_describe(exc), source=name) from None
     config.source = source
+    _resolve_access(config)
     style_path = config.map_style_path()
     if style_path is not None and not style_path.is_file():
         raise ConfigError(
@@ -314,6 +331,24 @@ def config_fields(config_class: type[Any]) -> set[str] | None:
     return None
 
 
+def _resolve_access(config: TangramConfig) -> None:
+    """``$TANGRAM_ACCESS_KEY`` over ``[server] access_key``. With a key, the gateway's
+    ``/token`` must be closed too: without ``[channel] token_api_key`` one is drawn for
+    this run, known only to this server and its gateway workers (which get this config),
+    so that /token is no place to guess the access key (the login form is throttled)."""
+    value = os.environ.get(ACCESS_KEY_ENV)
+    if value:
+        if len(value) < MIN_ACCESS_KEY_LENGTH:
+            raise ConfigError(
+                f"${ACCESS_KEY_ENV} is {len(value)} characters long; expected at least"
+                f" {MIN_ACCESS_KEY_LENGTH} (a long random key is best); unset it to turn"
+                " access control off"
+            )
+        config.server.access_key = value
+    if config.server.access_key is not None and config.channel.token_api_key is None:
+        config.channel.token_api_key = secrets.token_urlsafe(32)
+
+
 def _describe(exc: ValidationError, prefix: str = "") -> str:
     problems = []
     for err in exc.errors():
@@ -322,7 +357,7 @@ def _describe(exc: ValidationError, prefix: str = "") -> str:
             problems.append(f"{loc}: required key is missing; add it")
             continue
         msg = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{loc} = {err.get('input')!r}: {msg}")
+        problems.append(redact_url(f"{loc} = {err.get('input')!r}: {msg}"))
     return "; ".join(problems)
 
 

@@ -1,5 +1,6 @@
 """Logging set-up: rich output on a terminal, plain lines elsewhere, UTC timestamps always,
-level from ``[core] log_level``. The channel worker processes use the same set-up."""
+level from ``[core] log_level``. The channel worker processes use the same set-up.
+Passwords in URLs are hidden in every line, whoever logs it (``redact_url``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,23 @@ import logging
 import sys
 from datetime import datetime, timezone
 
+from .redis_url import redact_url
+
 __all__ = ["setup_logging"]
 
 # Libraries that are chatty at INFO; their warnings still show.
 _QUIET = ("httpx", "httpcore", "uvicorn.access", "websockets", "asyncio")
+
+
+class _Redact(logging.Filter):
+    """Replace the password of any URL in a record's message by ``***``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact_url(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
 
 
 class _UTCFormatter(logging.Formatter):
@@ -54,7 +68,9 @@ def setup_logging(level: str = "INFO", prefix: str = "") -> None:
     ``prefix`` marks lines of helper processes, e.g. ``"channel[1234] "``.
     """
     root = logging.getLogger()
-    root.handlers[:] = [_handler(prefix)]
+    handler = _handler(prefix)
+    handler.addFilter(_Redact())
+    root.handlers[:] = [handler]
     root.setLevel(level)
     for name in _QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -1,4 +1,7 @@
-"""Redis helpers for plugins: a pattern subscriber that survives Redis restarts."""
+"""Redis helpers for plugins (redis-py based): a pattern subscriber that survives Redis
+restarts, and :func:`from_url`, a ``redis.asyncio.Redis`` for any URL tangram accepts
+(see :mod:`tangram.redis_url`). High-rate paths use the lean :mod:`tangram.resp` instead.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +10,52 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["Subscriber", "backoff_delays"]
+from .redis_url import RedisAddress, parse_redis_url
+from .resp.link import RECONNECT_DELAYS, backoff_delays
+
+__all__ = ["Subscriber", "backoff_delays", "from_url"]
 
 log = logging.getLogger(__name__)
 
 StateT = TypeVar("StateT")
 
 
-def backoff_delays(first: float = 0.1, cap: float = 5.0) -> list[float]:
-    """Reconnect delays: doubling from ``first`` up to ``cap`` (the last value repeats)."""
-    delays = [first]
-    while delays[-1] < cap:
-        delays.append(min(cap, delays[-1] * 2))
-    return delays
+def from_url(url: str, **options: Any) -> aioredis.Redis:
+    """A ``redis.asyncio.Redis`` for ``url`` (``redis``, ``rediss``, ``unix``, ``valkey``,
+    ``valkeys``), parsed like every Redis URL in tangram; ``options`` go to its connection
+    pool, as with ``redis.asyncio.Redis.from_url`` (which it replaces: same behaviour,
+    more schemes). Raises :class:`tangram.redis_url.RedisUrlError` for an unusable URL."""
+    return _client(parse_redis_url(url), **options)
+
+
+def _client(address: RedisAddress, **options: Any) -> aioredis.Redis:
+    kwargs: dict[str, Any] = {
+        "db": address.db,
+        "username": address.username,
+        "password": address.password,
+    }
+    if address.path is not None:
+        kwargs.update(connection_class=UnixDomainSocketConnection, path=address.path)
+    else:
+        kwargs.update(host=address.host, port=address.port)
+    if address.tls:
+        kwargs.update(
+            connection_class=SSLConnection,
+            ssl_ca_certs=address.ssl_ca_certs,
+            ssl_cert_reqs="required" if address.verify else "none",
+            ssl_check_hostname=address.verify,
+        )
+    client = aioredis.Redis(connection_pool=aioredis.ConnectionPool(**kwargs, **options))
+    client.auto_close_connection_pool = True  # as from_url does: aclose() closes the pool
+    return client
 
 
 class Subscriber(abc.ABC, Generic[StateT]):
@@ -49,6 +78,7 @@ class Subscriber(abc.ABC, Generic[StateT]):
             channels = [channels]
         self.name = name
         self.redis_url = redis_url
+        self._address = parse_redis_url(redis_url)
         self.channels = list(channels)
         self.state = initial_state
         self._task: asyncio.Task[None] | None = None
@@ -70,7 +100,9 @@ class Subscriber(abc.ABC, Generic[StateT]):
             await asyncio.wait_for(self._subscribed.wait(), timeout=5)
         except asyncio.TimeoutError:
             log.warning(
-                "%s: Redis not reachable yet at %s; still trying", self.name, self.redis_url
+                "%s: Redis not reachable yet at %s; still trying",
+                self.name,
+                self._address.display(),
             )
 
     async def cleanup(self) -> None:
@@ -88,11 +120,11 @@ class Subscriber(abc.ABC, Generic[StateT]):
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
-        delays = backoff_delays()
+        delays = RECONNECT_DELAYS
         attempt = 0
         lost_at: float | None = None
         while True:
-            client = aioredis.Redis.from_url(self.redis_url, decode_responses=False)
+            client = _client(self._address, decode_responses=False)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(*self.channels)

@@ -21,7 +21,6 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 import uvicorn
 
 from . import __version__
@@ -31,6 +30,8 @@ from .embedded_redis import DEFAULT_LOCAL, EmbeddedRedis, redis_reply
 from .errors import TangramError
 from .http_limits import bounded_h11_protocol
 from .plugin import Plugin
+from .redis import from_url
+from .redis_url import redact_url
 from .server import channel_public_url, create_app
 from .services import ServiceSupervisor
 from .shutdown import bounded
@@ -114,7 +115,7 @@ async def serve(config: TangramConfig) -> None:
             stack.push_async_callback(embedded.stop)
         config.core.redis_url = redis_url  # the effective URL, for plugins and the channel
 
-        redis_client = aioredis.Redis.from_url(redis_url, health_check_interval=30)
+        redis_client = from_url(redis_url, health_check_interval=30)
         stack.push_async_callback(redis_client.aclose)
         http_client = httpx.AsyncClient(timeout=30)
         stack.push_async_callback(http_client.aclose)
@@ -143,7 +144,7 @@ async def serve(config: TangramConfig) -> None:
             config.server.host,
             config.server.port,
             channel_url or "disabled",
-            redis_url,
+            redact_url(redis_url),
             names,
         )
         await server.serve(sockets=[sock])

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__, airports
+from .access_web import install_access
 from .channel import public_url
 from .config import TangramConfig
 from .errors import ConfigError
@@ -92,6 +93,7 @@ def create_app(
 
     app = FastAPI(title="tangram", version=__version__, lifespan=app_lifespan)
     app.state.backend_state = state
+    access = install_access(app, state)  # the login gate; /channel/token before "/"
     app.include_router(airports.router)
 
     for plugin in state.plugins.values():
@@ -117,9 +119,10 @@ def create_app(
             {
                 "tangram": {"version": __version__},
                 "theme": state.config.core.theme,
-                "channel": {"url": channel_public_url(state.config)}
+                "channel": {"url": channel_public_url(state.config), **access["channel"]}
                 if state.config.channel.enabled
                 else None,
+                "access": access["access"],
                 "map": {
                     "style": style,
                     "center_lat": cfg.center_lat,

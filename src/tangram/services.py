@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from .plugin import Plugin, ServiceSpec
 from .redis import backoff_delays
+from .redis_url import redact_url
 from .state import BackendState
 
 __all__ = ["ServiceSupervisor", "wait_for_redis"]
@@ -38,7 +39,7 @@ async def wait_for_redis(client: aioredis.Redis, url: str) -> None:
         try:
             await client.ping()
             if attempt:
-                log.info("Redis at %s is reachable now", url)
+                log.info("Redis at %s is reachable now", redact_url(url))
             return
         except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
             now = time.monotonic()
@@ -47,7 +48,7 @@ async def wait_for_redis(client: aioredis.Redis, url: str) -> None:
                 log.error(
                     "Redis at %s is not reachable (%s); services wait for it and retry. "
                     "Start Redis, fix [core] redis_url, or remove it to use an embedded server",
-                    url,
+                    redact_url(url),
                     exc,
                 )
             await asyncio.sleep(delays[min(attempt, len(delays) - 1)])

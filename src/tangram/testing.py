@@ -118,10 +118,15 @@ class RedisServer:
     workdir: Path
     process: subprocess.Popen[bytes] | None = None
     binary: str = field(default_factory=_redis_binary)
+    #: ``requirepass``: clients (and ``url``) must authenticate.
+    password: str | None = None
+    #: More ``redis-server`` options, e.g. ``["--unixsocket", path]`` or TLS ones.
+    args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password is not None else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -139,6 +144,8 @@ class RedisServer:
                 str(self.workdir),
                 "--loglevel",
                 "warning",
+                *(["--requirepass", self.password] if self.password is not None else []),
+                *self.args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -148,7 +155,7 @@ class RedisServer:
     def _answers(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
             sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            return sock.recv(16).startswith((b"+PONG", b"-NOAUTH"))
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -168,10 +175,15 @@ class RedisServer:
 
 
 @contextlib.contextmanager
-def start_redis() -> Iterator[RedisServer]:
-    """Context manager form of the ``redis_server`` fixture."""
+def start_redis(
+    password: str | None = None, args: list[str] | None = None
+) -> Iterator[RedisServer]:
+    """Context manager form of the ``redis_server`` fixture (``password``, ``args``: see
+    :class:`RedisServer`)."""
     with tempfile.TemporaryDirectory(prefix="tangram-test-redis-") as tmp:
-        server = RedisServer(port=free_port(), workdir=Path(tmp))
+        server = RedisServer(
+            port=free_port(), workdir=Path(tmp), password=password, args=args or []
+        )
         server.start()
         try:
             yield server
@@ -270,7 +282,8 @@ def start_tangram(
                 raise AssertionError(
                     f"tangram serve exited early with code {code}:\n{served.log()}"
                 )
-            return httpx.get(f"{served.url}/manifest.json", timeout=1).status_code == 200
+            # 401: up, behind [server] access_key
+            return httpx.get(f"{served.url}/manifest.json", timeout=1).status_code in (200, 401)
 
         try:
             wait_for(ready, timeout=timeout, interval=0.1)

@@ -4,7 +4,10 @@ minimal Phoenix v2 client over a real WebSocket."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -82,6 +85,70 @@ def http_base(gateway: Gateway) -> str:
 
 def ws_url(gateway: Gateway, query: str = "vsn=2.0.0") -> str:
     return f"ws://127.0.0.1:{gateway.port}/websocket?{query}"
+
+
+async def until(
+    condition: Callable[[], bool | Awaitable[bool]], what: str, timeout: float = 5.0
+) -> None:
+    """Wait for ``condition`` (sync or async) to hold; fail naming ``what``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.02)
+
+
+def client_frame(
+    payload: bytes, opcode: int = 0x1, *, fin: bool = True, length: int | None = None
+) -> bytes:
+    """A masked client frame (all-zero mask, so the payload reads as is); ``length``
+    may declare more bytes than ``payload`` holds, to leave a frame incomplete."""
+    size = len(payload) if length is None else length
+    first = (0x80 if fin else 0) | opcode
+    if size < 126:
+        head = bytes((first, 0x80 | size))
+    elif size < 65536:
+        head = struct.pack("!BBH", first, 0x80 | 126, size)
+    else:
+        head = struct.pack("!BBQ", first, 0x80 | 127, size)
+    return head + b"\0\0\0\0" + payload
+
+
+async def raw_websocket(
+    gateway: Gateway, query: str = "vsn=2.0.0"
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket opened by hand over TCP, for frames no client library would send."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        f"GET /websocket?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 101 "), head
+    return reader, writer
+
+
+async def read_close(reader: asyncio.StreamReader, timeout: float = 5.0) -> int:
+    """Skip server frames up to a close frame; its close code."""
+    while True:
+        head = await asyncio.wait_for(reader.readexactly(2), timeout)
+        size = head[1] & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", await reader.readexactly(2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", await reader.readexactly(8))[0]
+        body = await reader.readexactly(size)
+        if head[0] & 0x0F == 0x8:
+            code: int = struct.unpack("!H", body[:2])[0]
+            return code
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ async function boot(): Promise<void> {
     console.error("[tangram] manifest:", error);
     return;
   }
-  const realtime = new RealtimeClient(manifest.channel?.url ?? null);
+  const realtime = new RealtimeClient(manifest.channel?.url ?? null, manifest.channel?.token_url ?? null);
   const realtimeStarted = realtime.start();
   const mapHost = new MapHost();
   const state = createStateStore();

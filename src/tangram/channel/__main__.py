@@ -1,7 +1,8 @@
 """``python -m tangram.channel``: run one gateway process in the foreground.
 
 Stops cleanly on SIGINT/SIGTERM. Used by :class:`~tangram.channel.ChannelProcess`
-(which passes the configuration in ``$TANGRAM_CHANNEL_CONFIG_JSON``) and by hand::
+(which passes the configuration in ``$TANGRAM_CHANNEL_CONFIG_JSON`` and the Redis URL
+in ``$TANGRAM_CHANNEL_REDIS_URL``, never in argv) and by hand::
 
     python -m tangram.channel --redis-url redis://127.0.0.1:6379/0 --port 2347
 """
@@ -19,7 +20,8 @@ import sys
 from ..config import TangramConfig, load_config
 from ..errors import TangramError
 from ..logs import setup_logging
-from .process import CONFIG_ENV, FAILED, PARENT_ENV, READY
+from ..redis_url import parse_redis_url
+from .process import CONFIG_ENV, FAILED, PARENT_ENV, READY, REDIS_URL_ENV
 from .server import PRESENCE_TTL_SECS, Gateway
 
 
@@ -79,7 +81,11 @@ async def _serve(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tangram.channel", description=__doc__)
-    parser.add_argument("--redis-url", required=True, help="e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--redis-url",
+        help=f"e.g. redis://127.0.0.1:6379/0 (default: ${REDIS_URL_ENV}, else [core] redis_url);"
+        f" a URL with a password belongs in ${REDIS_URL_ENV}: argv is visible to every user",
+    )
     parser.add_argument("--config", help="tangram.toml (default: $TANGRAM_CONFIG, ./tangram.toml)")
     parser.add_argument("--host", help="overrides [channel] host")
     parser.add_argument("--port", type=int, help="overrides [channel] port")
@@ -103,13 +109,27 @@ def main(argv: list[str] | None = None) -> None:
         _report(False, str(exc))
         raise SystemExit(2) from None
     setup_logging(config.core.log_level, prefix=f"channel[{os.getpid()}] ")
+    redis_url = args.redis_url or os.environ.get(REDIS_URL_ENV) or config.core.redis_url
+    try:
+        if redis_url is None or redis_url == "embedded":
+            raise TangramError(f"no Redis URL: pass --redis-url or set ${REDIS_URL_ENV}")
+        address = parse_redis_url(redis_url)
+    except TangramError as exc:
+        _report(False, str(exc))
+        raise SystemExit(2) from None
+    if args.redis_url and address.password is not None:
+        logging.getLogger("tangram.channel").warning(
+            "the Redis password is on the command line, where every local user can read it;"
+            " pass the URL in $%s instead",
+            REDIS_URL_ENV,
+        )
     reuse = args.reuse_port if args.reuse_port is not None else config.channel.workers > 1
     try:
         import uvloop
     except ImportError:  # pragma: no cover - Windows
-        asyncio.run(_serve(config, args.redis_url, reuse, args.presence_ttl))
+        asyncio.run(_serve(config, redis_url, reuse, args.presence_ttl))
     else:
-        uvloop.run(_serve(config, args.redis_url, reuse, args.presence_ttl))
+        uvloop.run(_serve(config, redis_url, reuse, args.presence_ttl))
 
 
 if __name__ == "__main__":

@@ -12,20 +12,22 @@ import asyncio
 import collections
 import logging
 import time
-from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
-from websockets.frames import Frame, Opcode
+from websockets.frames import Frame
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from ..config import ChannelConfig
+from .backlog import Backlog
+from .fragments import Assembler, FragmentError, Message
 from .handshake import HttpPhase, Upgrade
 from .http import HttpResponse, OriginPolicy
+from .limits import InboundBudget, LogThrottle
 from .phoenix import Action, Close, Join, Leave, Membership, Publish, Send, Session
 from .wire import OP_TEXT, ws_frame
 
@@ -40,8 +42,10 @@ CLOSE_IDLE = 4009
 CLOSE_VERSION = 1008
 CLOSE_SHUTDOWN = 1001
 CLOSE_INTERNAL = 1011
-#: Frames a socket may send while one of its joins waits for Redis.
-MAX_BACKLOG = 1000
+#: "Try again later": the worker holds [channel] max_pending_bytes of inbound data.
+CLOSE_BUSY = 1013
+#: Bytes a socket may send while one of its joins waits for Redis, in max_frame_bytes.
+BACKLOG_FRAMES = 4
 #: After our close frame, how long the peer has to complete the close handshake.
 CLOSE_GRACE_SECS = 5.0
 
@@ -62,11 +66,16 @@ class Host(Protocol):
     def origins(self) -> OriginPolicy: ...
     @property
     def slow_grace_secs(self) -> float: ...
+    @property
+    def inbound(self) -> InboundBudget: ...
+    @property
+    def throttle(self) -> LogThrottle: ...
     def new_session(self, user_token: str | None) -> Session: ...
     def answer_http(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> HttpResponse: ...
     def publish(self, channel: str, payload: bytes) -> bool: ...
+    def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool: ...
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
     async def join(self, conn: Connection, action: Join) -> None: ...
     def leave(self, conn: Connection, m: Membership, reason: str) -> None: ...
@@ -79,17 +88,20 @@ class Connection(asyncio.Protocol):
         self.http: HttpPhase | None = None
         self.ws: ServerProtocol | None = None
         self.session: Session | None = None
+        #: Memberships that took effect (kept by the gateway's joins): whatever happens
+        #: to the session's own view, these are ended when the socket ends.
+        self.memberships: dict[str, Membership] = {}  # by phx_ref
         self.last_seen = time.monotonic()
         self.over_since: float | None = None  # when the write buffer went over the limit
         self.written = 0  # bytes handed to the transport, to measure what the peer drains
         self._drained_mark = 0
         self.closing = False
         self._outbox: list[bytes] = []
-        self._busy = False  # a join is waiting on Redis: hold later frames back
-        self._backlog: deque[tuple[bool, bytes]] = deque()
-        self._fragments: list[bytes] = []
-        self._fragment_text = False
+        max_frame = gateway.config.max_frame_bytes
+        self._assembler = Assembler(max_frame)
+        self._backlog = Backlog(BACKLOG_FRAMES * max_frame)
         self._abort_timer: asyncio.TimerHandle | None = None
+        self._held = 0  # inbound bytes charged to the worker's budget
 
     # -- asyncio.Protocol -------------------------------------------------------------
 
@@ -97,10 +109,14 @@ class Connection(asyncio.Protocol):
         # uvloop's transports do not subclass asyncio.Transport, but implement it.
         transport = cast(asyncio.Transport, transport)
         self.transport = transport
-        limit = self.gw.config.max_buffer_bytes
+        gw = self.gw
+        if len(gw.connections) >= gw.config.max_connections:
+            self._refuse(transport)
+            return
+        limit = gw.config.max_buffer_bytes
         transport.set_write_buffer_limits(high=limit, low=limit // 2)
-        self.http = HttpPhase(transport, self.gw.answer_http)
-        self.gw.connections.add(self)
+        self.http = HttpPhase(transport, gw.answer_http)
+        gw.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
         self.last_seen = time.monotonic()
@@ -111,6 +127,7 @@ class Connection(asyncio.Protocol):
                 upgrade = self.http.feed(data)
                 if upgrade is not None:
                     self._upgrade(upgrade)
+            self._account()
         except Exception:
             # A bug: end this socket properly (its leaves are published), nobody else's.
             log.exception("closing a connection after an internal error")
@@ -124,6 +141,13 @@ class Connection(asyncio.Protocol):
         if not self.closing:
             self.closing = True
             self._end_session("disconnect")
+        # Give back what this socket held, to the budget and to the allocator.
+        self._assembler.clear()
+        self._backlog.clear()
+        if self.ws is not None:
+            _incomplete(self.ws).clear()
+        self.gw.inbound.resize(self._held, 0)
+        self._held = 0
 
     def pause_writing(self) -> None:
         # The write buffer passed [channel] max_buffer_bytes: start a drain window.
@@ -145,7 +169,9 @@ class Connection(asyncio.Protocol):
             return
         origin = upgrade.header("origin")
         if not self.gw.origins.allows(origin):
-            log.warning("refused a WebSocket from origin %r (not in the allow-list)", origin)
+            self.gw.throttle.warning(
+                "origin", "refused a WebSocket from origin %r (not in the allow-list)", origin
+            )
             http.fail(403, f"origin {origin!r} is not allowed; add it to [channel] allowed_origins")
             return
         # websockets validates the handshake and computes Sec-WebSocket-Accept; no
@@ -156,7 +182,7 @@ class Connection(asyncio.Protocol):
             transport.close()
             return
         self.http = None
-        self.ws = ServerProtocol(state=State.OPEN, max_size=self.gw.config.max_frame_bytes)
+        self.ws = ServerProtocol(state=State.OPEN, max_size=self._assembler.max_bytes)
         query = parse_qs(url.query)
         user_token = query.get("userToken", [None])[0]
         vsn = query.get("vsn", ["2.0.0"])[0]
@@ -174,20 +200,17 @@ class Connection(asyncio.Protocol):
         ws = self.ws
         assert ws is not None
         ws.receive_data(data)
+        assembler = self._assembler
         for frame in ws.events_received():
             if not isinstance(frame, Frame):
                 continue
-            opcode, payload = frame.opcode, bytes(frame.data)
-            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
-                if frame.fin:
-                    self._message(opcode is Opcode.TEXT, payload)
-                else:
-                    self._fragments, self._fragment_text = [payload], opcode is Opcode.TEXT
-            elif opcode is Opcode.CONT:
-                self._fragments.append(payload)
-                if frame.fin:
-                    data, self._fragments = b"".join(self._fragments), []
-                    self._message(self._fragment_text, data)
+            try:
+                message = assembler.feed(frame)
+            except FragmentError as exc:
+                self.close(exc.code, exc.reason)
+                break
+            if message is not None:
+                self._message(message)
         self._pump()
 
     def _pump(self) -> None:
@@ -212,26 +235,24 @@ class Connection(asyncio.Protocol):
                 self._end_session(reason)
             self._arm_abort()
 
-    def _message(self, is_text: bool, data: bytes) -> None:
+    def _message(self, message: Message) -> None:
         if self.closing:
             return
-        if self._busy:
-            if len(self._backlog) >= MAX_BACKLOG:
+        if self._backlog.waiting:
+            if not self._backlog.hold(message):
                 self.close(CLOSE_VERSION, "too many frames while a join waits for Redis")
-                return
-            self._backlog.append((is_text, data))
             return
         session = self.session
         assert session is not None
-        if is_text:
+        if message.text:
             try:
-                text = data.decode("utf-8")
+                text = message.data.decode("utf-8")
             except UnicodeDecodeError:
                 self.close(1007, "text frame is not valid UTF-8")
                 return
             self._run(session.receive_text(text))
         else:
-            self._run(session.receive_binary(data))
+            self._run(session.receive_binary(message.data))
 
     def _run(self, actions: list[Action]) -> None:
         gw = self.gw
@@ -239,27 +260,85 @@ class Connection(asyncio.Protocol):
             if isinstance(action, Send):
                 self.send_text(action.text)
             elif isinstance(action, Publish):
-                published = gw.publish(action.channel, action.payload)
-                answer = action.ok() if published else action.unavailable()
-                if answer is not None:
-                    self.send_text(answer)
+                # Acknowledged once Redis answered the PUBLISH (still pipelined).
+                if action.ref is None:
+                    gw.publish(action.channel, action.payload)
+                elif not gw.publish_then(action, self._published):
+                    self._published(action, None)
             elif isinstance(action, Leave):
                 gw.leave(self, action.membership, action.reason)
             elif isinstance(action, Join):
-                self._busy = True
+                self._backlog.waiting = True
                 gw.spawn(self._join(action))
             elif isinstance(action, Close):
                 self.close(action.code, action.reason)
+
+    def _published(self, action: Publish, reply: object) -> None:
+        # PUBLISH answers with a count; an error reply or a lost link took nothing.
+        answer = action.ok() if type(reply) is int else action.unavailable()
+        if answer is not None:
+            self.send_text(answer)
 
     async def _join(self, action: Join) -> None:
         try:
             await self.gw.join(self, action)
         finally:
-            self._busy = False
-        while self._backlog and not self._busy and not self.closing:
-            is_text, data = self._backlog.popleft()
-            self._message(is_text, data)
+            self._backlog.waiting = False
+        backlog = self._backlog
+        while not self.closing and (message := backlog.next()) is not None:
+            self._message(message)
+        self._account()
         self._pump()
+
+    # -- bounds -----------------------------------------------------------------------
+
+    def _refuse(self, transport: asyncio.Transport) -> None:
+        """Over [channel] max_connections: a 503, then close, before reading anything."""
+        gw = self.gw
+        self.closing = True
+        gw.stats["refused_connections"] += 1
+        gw.throttle.warning(
+            "max_connections",
+            "refusing connections: %d are open, the bound set by [channel] max_connections;"
+            " raise it (mind the open-files limit) or add workers",
+            len(gw.connections),
+        )
+        body = b'{"error":"too many connections to this gateway process; retry later"}'
+        transport.write(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(body), body)
+        )
+        transport.close()
+
+    def _account(self) -> None:
+        """Charge what this socket holds to the worker's inbound budget; over it, close."""
+        if self.ws is not None:
+            held = len(_incomplete(self.ws)) + self._assembler.held + self._backlog.held
+        elif self.http is not None:
+            held = self.http.held
+        else:
+            held = 0
+        before = self._held
+        if held == before:
+            return
+        self._held = held
+        if not self.gw.inbound.resize(before, held) and not self.closing:
+            gw = self.gw
+            gw.stats["busy_closes"] += 1
+            gw.throttle.warning(
+                "max_pending_bytes",
+                "closing a socket (%d): this worker holds %d bytes of incomplete inbound"
+                " data, over [channel] max_pending_bytes = %d",
+                CLOSE_BUSY,
+                gw.inbound.used,
+                gw.inbound.limit,
+            )
+            if self.ws is None:
+                self.close_http()
+            else:
+                self.close(CLOSE_BUSY, "server busy: too much incomplete inbound data; retry")
+                self._close_transport()
 
     # -- output -----------------------------------------------------------------------
 
@@ -328,22 +407,31 @@ class Connection(asyncio.Protocol):
         self.closing = True
         self._outbox.clear()
         self._backlog.clear()
+        self._assembler.clear()
         self._end_session(leave_reason)
         if self.ws is not None and self.ws.state is State.OPEN:
             self.ws.send_close(code, reason[:120])
             self._pump()
         self._arm_abort()
 
-    def close_http(self) -> None:
-        """Drop a connection that never became a WebSocket."""
+    def close_http(self, status: int | None = None, message: str = "") -> None:
+        """End a connection that never became a WebSocket: with a JSON error response
+        when ``status`` is given, else at once."""
         self.closing = True
-        self._close_transport(abort=True)
+        http, self.http = self.http, None
+        if status is not None and http is not None:
+            http.fail(status, message)
+        else:
+            self._close_transport(abort=True)
 
     def _end_session(self, reason: str) -> None:
         if self.session is not None:
             for action in self.session.close(reason):
                 if isinstance(action, Leave):
                     self.gw.leave(self, action.membership, action.reason)
+        # Any membership whose Leave an internal error prevented: no ghost survives.
+        for m in list(self.memberships.values()):
+            self.gw.leave(self, m, reason)
 
     def _arm_abort(self) -> None:
         if self._abort_timer is None and self.transport is not None:
@@ -358,3 +446,9 @@ class Connection(asyncio.Protocol):
             transport.abort()
         else:
             transport.close()
+
+
+def _incomplete(ws: ServerProtocol) -> bytearray:
+    """Received bytes websockets holds until they form a whole frame: its reader's
+    buffer (the one place this module relies on websockets' internals)."""
+    return ws.reader.buffer

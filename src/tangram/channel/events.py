@@ -14,7 +14,7 @@ import collections
 import json
 from typing import Any
 
-from .resp import CommandClient
+from ..resp import CommandClient
 
 __all__ = ["Events"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -47,6 +48,8 @@ class HttpPhase:
         self.h11 = h11.Connection(h11.SERVER)
         self._request: h11.Request | None = None
         self._body = bytearray()
+        #: When the request in progress began: the connection, or the last answer.
+        self.started = time.monotonic()
 
     def feed(self, data: bytes) -> Upgrade | None:
         """Process ``data``; an :class:`Upgrade` when a WebSocket handshake arrived."""
@@ -74,6 +77,7 @@ class HttpPhase:
                         self.transport.close()  # Connection: close, HTTP/1.0, or an error
                         return None
                     conn.start_next_cycle()
+                    self.started = time.monotonic()
             elif event is h11.PAUSED:
                 # h11 pauses after a request proposing a protocol switch.
                 req = self._request
@@ -85,6 +89,11 @@ class HttpPhase:
             elif isinstance(event, h11.ConnectionClosed):
                 self.transport.close()
                 return None
+
+    @property
+    def held(self) -> int:
+        """Bytes held for the request in progress (its unparsed head, its body)."""
+        return len(self.h11.trailing_data[0]) + len(self._body)
 
     def fail(self, status: int, message: str) -> None:
         """A JSON error, then close (used where h11's state cannot send any more)."""

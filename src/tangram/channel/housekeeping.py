@@ -15,10 +15,11 @@ import logging
 import time
 
 from ..config import ChannelConfig
+from ..resp import RedisDown
 from .connection import CLOSE_IDLE, Connection
 from .events import Events
+from .limits import LogThrottle
 from .presence import Presence
-from .resp import RedisDown
 
 __all__ = ["Housekeeping"]
 
@@ -36,6 +37,7 @@ class Housekeeping:
         events: Events,
         stats: collections.Counter[str],
         presence_ttl: float,
+        throttle: LogThrottle,
     ) -> None:
         self.config = config
         self.connections = connections
@@ -43,16 +45,31 @@ class Housekeeping:
         self.events = events
         self.stats = stats
         self.presence_ttl = presence_ttl
+        self.throttle = throttle
 
     async def run(self) -> None:
         timeout = self.config.heartbeat_timeout_secs
-        tick = min(1.0, timeout / 4)
+        handshake = self.config.handshake_timeout_secs
+        tick = min(1.0, timeout / 4, handshake / 4)
         last_beat = last_reap = 0.0
         while True:
             await asyncio.sleep(tick)
             now = time.monotonic()
             for conn in list(self.connections):
-                if now - conn.last_seen > timeout:
+                if conn.closing:
+                    continue
+                http = conn.http
+                if http is not None and now - http.started > handshake:
+                    # Not the idle rule: a slow client feeding a byte at a time is busy.
+                    self.stats["handshake_timeouts"] += 1
+                    self.throttle.warning(
+                        "handshake",
+                        "closed an HTTP connection that did not complete a request within"
+                        " %g s ([channel] handshake_timeout_secs)",
+                        handshake,
+                    )
+                    conn.close_http(408, f"request not complete within {handshake:g} s")
+                elif now - conn.last_seen > timeout:
                     self.stats["idle_closes"] += 1
                     if conn.ws is None:  # an HTTP client that went quiet
                         conn.close_http()

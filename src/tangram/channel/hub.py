@@ -14,8 +14,8 @@ import asyncio
 import logging
 from typing import Protocol
 
-from .resp import PubSubClient
-from .wire import FrameError, encode_broadcast
+from ..resp import PubSubClient
+from .wire import FrameError, PayloadTooDeep, encode_broadcast
 
 __all__ = ["PERMANENT", "Hub", "Member", "pattern_for"]
 
@@ -101,7 +101,8 @@ class Hub:
             frame = encode_broadcast(topic, event.decode("utf-8", "replace"), payload)
         except FrameError as exc:
             log.warning("dropped a message on %r: %s", channel, exc)
-            self.stats["dropped_unencodable"] += 1
+            too_deep = isinstance(exc, PayloadTooDeep)
+            self.stats["dropped_too_deep" if too_deep else "dropped_unencodable"] += 1
             return
         self.stats["redis_messages"] += 1
         self.stats["delivered"] += len(members)

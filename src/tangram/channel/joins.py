@@ -44,16 +44,28 @@ class Joins:
         m = action.membership
         session = conn.session
         assert session is not None
-        if not await self._subscribed(m.topic):
-            session.drop(m)
-            self.hub.release(m.topic)
-            conn.send_text(action.unavailable)
-            log.warning("join of %r failed: Redis did not confirm the subscription", m.topic)
-            return
-        if conn.closing or session.members.get(m.topic) is not m:
-            return
+        added = False
+        try:
+            if not await self._subscribed(m.topic):
+                session.drop(m)
+                conn.send_text(action.unavailable)
+                log.warning("join of %r failed: Redis did not confirm the subscription", m.topic)
+                return
+            if conn.closing or session.members.get(m.topic) is not m:
+                return  # disconnected, left or replaced while Redis confirmed
+            added = True
+        finally:
+            # Every way a join ends without a member (refused, gone meanwhile,
+            # cancelled) gives the pattern back, unless another member holds it.
+            if not added:
+                self.hub.release(m.topic)
+        await self._joined(conn, action)
+
+    async def _joined(self, conn: Connection, action: Join) -> None:
+        m = action.membership
         first = self.hub.add(m.topic, conn)
         m.active = True
+        conn.memberships[m.phx_ref] = m
         conn.send_text(action.ok)
         if not m.active:
             return  # the reply itself overflowed a slow client, which was closed
@@ -98,6 +110,7 @@ class Joins:
         if not m.active:
             return
         m.active = False
+        conn.memberships.pop(m.phx_ref, None)
         empty = self.hub.remove(m.topic, conn)
         self.presence.untrack(m)
         self.events.lifecycle(m.topic, m.client_id, m.phx_ref, "phx_leave", reason)

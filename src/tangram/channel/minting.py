@@ -14,9 +14,9 @@ Pure: a request body and the presented key in, a status and a JSON object out.
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
+from .strict_json import loads_strict
 from .tokens import PROOF_GRACE_SECS, TokenIssuer, private_owner
 from .wire import topic_problem
 
@@ -55,8 +55,8 @@ def mint_request(
 ) -> Reply:
     """Answer one ``POST /token`` body; ``presented`` is the X-Tangram-Admin-Key header."""
     try:
-        request = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        request = loads_strict(body)  # bounded depth, no NaN: the gateway's one JSON policy
+    except (ValueError, UnicodeDecodeError):
         return _error(400, f"body is not JSON; expected {_USAGE}")
     if not isinstance(request, dict):
         return _error(400, f"body must be a JSON object {_USAGE}")

@@ -16,11 +16,13 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from .wire import (
+    MAX_NAME_BYTES,
     BinaryPush,
     FrameError,
     decode_binary_push,
     decode_text_frame,
     encode_message,
+    name_too_long,
     topic_problem,
 )
 
@@ -158,6 +160,10 @@ class Session:
             frame = decode_text_frame(text)
         except FrameError as exc:
             return self._malformed(exc)
+        if name_too_long(frame.topic):
+            # First thing: an over-long topic is never looked up, validated or kept.
+            msg = f"invalid topic: longer than {MAX_NAME_BYTES} bytes"
+            return [Send(reply(frame.join_ref, frame.ref, frame.topic, "error", reason=msg))]
         if frame.topic == "phoenix":
             if frame.event == "heartbeat":
                 return [Send(reply(None, frame.ref, "phoenix", "ok"))]
@@ -175,6 +181,7 @@ class Session:
             push: BinaryPush = decode_binary_push(data)
         except FrameError as exc:
             return [Close(CLOSE_MALFORMED, f"malformed binary frame: {exc}")]
+        # Binary header names are at most 255 bytes by construction (one length byte).
         return self._push(push.join_ref, push.ref, push.topic, push.event, push.payload)
 
     def close(self, reason: str) -> list[Action]:
@@ -207,6 +214,9 @@ class Session:
         token = payload.get("token") if isinstance(payload, dict) else None
         if not isinstance(token, str):
             token = self._user_token
+        if token is not None and not token.isascii():
+            # A JWT is ASCII; anything else (a lone surrogate, say) is not worth decoding.
+            return [Send(reply(join_ref, ref, topic, "error", reason="unauthorized"))]
         try:
             client_id = self._check_token(token, topic)
         except TokensUnavailable as exc:
@@ -218,28 +228,29 @@ class Session:
         if topic not in self.members and len(self.members) >= MAX_TOPICS_PER_SOCKET:
             reason = f"too many topics: a socket may join at most {MAX_TOPICS_PER_SOCKET}"
             return [Send(reply(join_ref, ref, topic, "error", reason=reason))]
+        # Every frame is built before any state changes, so that a failure leaves none.
+        ok = reply(join_ref, ref, topic, "ok")
+        unavailable = reply(join_ref, ref, topic, "error", reason="unavailable")
+        old = self.members.get(topic)
         actions: list[Action] = []
-        old = self.members.pop(topic, None)
         if old is not None:
             # As Phoenix does: close the old channel (phoenix.js drops this for the new
             # one, whose join_ref differs).
-            actions.append(Leave(old, "replaced"))
-            actions.append(Send(encode_message(old.join_ref, None, topic, "phx_close", b"{}")))
+            close = encode_message(old.join_ref, None, topic, "phx_close", b"{}")
+            actions += [Leave(old, "replaced"), Send(close)]
         membership = Membership(topic, join_ref, client_id, self._new_phx_ref())
         self.members[topic] = membership
-        unavailable = reply(join_ref, ref, topic, "error", reason="unavailable")
-        actions.append(Join(membership, ref, reply(join_ref, ref, topic, "ok"), unavailable))
+        actions.append(Join(membership, ref, ok, unavailable))
         return actions
 
     def _leave(self, join_ref: str | None, ref: str | None, topic: str) -> list[Action]:
-        actions: list[Action] = []
+        ok = Send(reply(join_ref, ref, topic, "ok"))  # built first: see _join
         current = self.members.get(topic)
         # A leave carrying a stale join_ref must not end the newer membership.
         if current is not None and join_ref in (None, current.join_ref):
             del self.members[topic]
-            actions.append(Leave(current, "leave"))
-        actions.append(Send(reply(join_ref, ref, topic, "ok")))
-        return actions
+            return [Leave(current, "leave"), ok]
+        return [ok]
 
     def _push(
         self, join_ref: str | None, ref: str | None, topic: str, event: str, payload: bytes
@@ -247,7 +258,14 @@ class Session:
         current = self.members.get(topic)
         if current is None or join_ref not in (None, current.join_ref):
             return [Send(_unmatched(join_ref, ref, topic))] if ref is not None else []
-        problem = topic_problem(event) or (":" in event and "contains ':'") or None
+        # phx_* events are the gateway's own (plugins trust from:<topic>:phx_leave):
+        # refused here, where text and binary pushes meet.
+        problem = (
+            topic_problem(event)
+            or (":" in event and "contains ':'")
+            or (event.startswith("phx_") and "phx_* events are reserved for the gateway")
+            or None
+        )
         if problem:
             msg = reply(join_ref, ref, topic, "error", reason=f"invalid event: {problem}")
             return [Send(msg)] if ref is not None else []

@@ -26,8 +26,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..resp import CommandClient, RedisDown
 from .phoenix import Membership
-from .resp import CommandClient, RedisDown
 
 __all__ = ["INSTANCES", "Presence", "presence_state"]
 

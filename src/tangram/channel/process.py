@@ -19,10 +19,12 @@ from urllib.parse import urlsplit
 from ..config import TangramConfig
 from ..errors import ChannelError
 
-__all__ = ["CONFIG_ENV", "PARENT_ENV", "ChannelProcess", "public_url"]
+__all__ = ["CONFIG_ENV", "PARENT_ENV", "REDIS_URL_ENV", "ChannelProcess", "public_url"]
 
 #: The whole configuration as JSON (kept out of argv: it may hold secrets).
 CONFIG_ENV = "TANGRAM_CHANNEL_CONFIG_JSON"
+#: The Redis URL (kept out of argv, which every local user can read: it may hold a password).
+REDIS_URL_ENV = "TANGRAM_CHANNEL_REDIS_URL"
 PARENT_ENV = "TANGRAM_CHANNEL_PARENT_PID"
 READY = "TANGRAM-CHANNEL-READY"
 FAILED = "TANGRAM-CHANNEL-ERROR"
@@ -110,6 +112,7 @@ class ChannelProcess:
             **os.environ,
             CONFIG_ENV: config.model_dump_json(),
             PARENT_ENV: str(os.getpid()),
+            REDIS_URL_ENV: self.redis_url,
         }
         try:
             for _ in range(channel.workers):
@@ -141,8 +144,6 @@ class ChannelProcess:
             sys.executable,
             "-m",
             "tangram.channel",
-            "--redis-url",
-            self.redis_url,
             *args,
             stdout=asyncio.subprocess.PIPE,
             env=self._env,

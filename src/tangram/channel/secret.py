@@ -14,8 +14,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..config import ChannelConfig
+from ..resp import CommandClient
 from .phoenix import TokensUnavailable
-from .resp import CommandClient
 from .tokens import SECRET_KEY, TokenIssuer, resolve_secret
 
 __all__ = ["SigningSecret"]

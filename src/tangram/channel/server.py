@@ -19,20 +19,21 @@ import itertools
 import logging
 import secrets
 import socket
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..config import ChannelConfig, TangramConfig
 from ..errors import ChannelError
+from ..resp import CommandClient, RedisDown
 from .connection import CLOSE_SHUTDOWN, Connection
 from .events import Events
 from .housekeeping import Housekeeping
 from .http import HttpResponse, OriginPolicy, handle_http
 from .hub import Hub
 from .joins import Joins
-from .phoenix import Join, Membership, Session
+from .limits import InboundBudget, LogThrottle
+from .phoenix import Join, Membership, Publish, Session
 from .presence import Presence
-from .resp import CommandClient, RedisDown
 from .secret import SigningSecret
 from .tokens import weak_secret
 
@@ -76,8 +77,16 @@ class Gateway:
         self.events = Events(self.commands, self.stats)
         self.secret = SigningSecret(self.config, self.commands, self.spawn)
         self.joins = Joins(self.hub, self.presence, self.events, self.spawn)
+        self.inbound = InboundBudget(self.config.max_pending_bytes)
+        self.throttle = LogThrottle(log)
         self.housekeeping = Housekeeping(
-            self.config, self.connections, self.presence, self.events, self.stats, presence_ttl
+            self.config,
+            self.connections,
+            self.presence,
+            self.events,
+            self.stats,
+            presence_ttl,
+            self.throttle,
         )
         self.slow_grace_secs = 2.0
         self.port = self.config.port
@@ -122,11 +131,20 @@ class Gateway:
         return handle_http(
             method, path, headers, body, policy=self.origins, issuer=self.secret.issuer,
             api_key=self.config.token_api_key, admin_key=self.config.admin_key,
-            stats={**self.stats, "open_connections": len(self.connections)},
+            stats={
+                **self.stats,
+                "open_connections": len(self.connections),
+                "pending_bytes": self.inbound.used,
+            },
         )  # fmt: skip
 
     def publish(self, channel: str, payload: bytes) -> bool:
         return self.commands.send("PUBLISH", channel, payload)
+
+    def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool:
+        """PUBLISH ``action``; ``done(action, reply)`` once Redis answered it (or the link
+        was lost first: the reply is then a RedisDown). False when Redis is down now."""
+        return self.commands.call_then(done, action, "PUBLISH", action.channel, action.payload)
 
     async def join(self, conn: Connection, action: Join) -> None:
         await self.joins.join(conn, action)
@@ -177,7 +195,7 @@ class Gateway:
             log.warning(
                 "channel gateway: cannot reach Redis at %s yet; serving anyway and retrying"
                 " (tokens and joins wait for it); check [core] redis_url",
-                self.redis_url,
+                self.commands.where,
             )
 
     async def stop(self) -> None:

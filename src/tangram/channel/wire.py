@@ -12,21 +12,24 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass
-from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
 import orjson
 
+from .strict_json import JsonError, TooDeep, loads_strict
+
 __all__ = [
     "BinaryPush",
     "FrameError",
+    "PayloadTooDeep",
     "TextFrame",
     "decode_binary_push",
     "decode_text_frame",
     "encode_binary_push",
     "encode_broadcast",
     "encode_message",
+    "name_too_long",
     "topic_problem",
     "ws_frame",
 ]
@@ -57,6 +60,10 @@ class FrameError(ValueError):
         self.topic = topic
 
 
+class PayloadTooDeep(FrameError):
+    """A Redis payload nested deeper than MAX_JSON_DEPTH: dropped, not delivered."""
+
+
 @dataclass(frozen=True, slots=True)
 class TextFrame:
     """``[join_ref, ref, topic, event, payload]``; ``raw_payload`` is the client's text."""
@@ -80,22 +87,30 @@ class BinaryPush:
     payload: bytes
 
 
-@lru_cache(maxsize=4096)
+def name_too_long(name: str) -> bool:
+    """True when ``name`` is over :data:`MAX_NAME_BYTES` UTF-8 bytes (checked first,
+    in constant time for long names: a character is at least one byte)."""
+    if len(name) > MAX_NAME_BYTES:
+        return True
+    return not name.isascii() and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
+
+
 def topic_problem(topic: str) -> str | None:
     """Why ``topic`` is not acceptable as a topic (or event) name, or None if it is.
 
     Glob metacharacters are refused because topics become Redis ``PSUBSCRIBE``
-    patterns: joining ``*`` must never mean "everything"."""
+    patterns: joining ``*`` must never mean "everything". Deliberately not cached:
+    the argument is client input, and a cache would keep it alive."""
     if not topic:
         return "empty name"
-    if len(topic.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+    if name_too_long(topic):
         return f"longer than {MAX_NAME_BYTES} bytes"
     if not topic.isprintable():
         return "contains non-printable characters"
+    if GLOB_CHARS.isdisjoint(topic):
+        return None
     bad = GLOB_CHARS.intersection(topic)
-    if bad:
-        return f"contains Redis glob metacharacters {''.join(sorted(bad))!r}"
-    return None
+    return f"contains Redis glob metacharacters {''.join(sorted(bad))!r}"
 
 
 def _skip_ws(text: str, pos: int) -> int:
@@ -108,11 +123,17 @@ def decode_text_frame(text: str) -> TextFrame:
     """Parse a v2 text frame, keeping the exact payload substring."""
     try:
         items = orjson.loads(text)
+        strict = True  # orjson refuses lone surrogates: every string is valid Unicode
     except orjson.JSONDecodeError:
-        items = _parse_slow(text)  # beyond orjson (huge integers), or an error to report
+        items = _parse_slow(text)  # beyond orjson (lone surrogates), or an error to report
+        strict = False
     if not isinstance(items, list) or len(items) != 5:
         raise FrameError("expected a JSON array [join_ref, ref, topic, event, payload]")
     join_ref, ref, topic, event, payload = items
+    if not strict and not all(map(_echoable, (join_ref, ref, topic, event))):
+        # Checked before anything else: a reply could not echo them, so no state may
+        # change (the frame is refused as a whole, with no topic and ref to answer).
+        raise FrameError("join_ref, ref, topic and event must be valid Unicode (lone surrogate)")
     if not isinstance(topic, str):
         raise FrameError("topic must be a string")
     safe_join = join_ref if isinstance(join_ref, str) else None
@@ -126,6 +147,8 @@ def decode_text_frame(text: str) -> TextFrame:
         )
     if not isinstance(event, str):
         raise FrameError("event must be a string", join_ref=join_ref, ref=ref, topic=topic)
+    if name_too_long(topic):
+        return TextFrame(join_ref, ref, topic, event, None, "")  # refused by the session
     # phoenix.js sends compact JSON: then the payload starts right after this prefix.
     prefix = "[" + ",".join(map(_json_text, (join_ref, ref, topic, event))) + ","
     if text.startswith(prefix) and text.endswith("]"):
@@ -133,6 +156,18 @@ def decode_text_frame(text: str) -> TextFrame:
     else:
         raw = _payload_text(text)
     return TextFrame(join_ref, ref, topic, event, payload, raw)
+
+
+def _echoable(value: object) -> bool:
+    """False for a string that cannot be encoded back (a lone surrogate from a JSON
+    escape such as ``"\\ud800"``)."""
+    if not isinstance(value, str) or value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_text(value: str | None) -> str:
@@ -143,10 +178,49 @@ def _json_text(value: str | None) -> str:
 
 
 def _parse_slow(text: str) -> Any:
+    """What orjson refused: lone surrogates (valid JSON), or an error to report, with
+    the frame's topic and refs when they can be read, so that the client gets a reply."""
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        items = loads_strict(text)
+    except JsonError as exc:
+        header = _header_items(text)
+        if header is not None and all(map(_echoable, header)):
+            join_ref, ref, topic, _ = header
+            if (
+                isinstance(topic, str)
+                and isinstance(join_ref, (str, type(None)))
+                and isinstance(ref, (str, type(None)))
+            ):
+                raise FrameError(
+                    f"invalid JSON: {exc}", join_ref=join_ref, ref=ref, topic=topic
+                ) from None
         raise FrameError(f"invalid JSON: {exc}") from None
+    if isinstance(items, list) and len(items) == 5:
+        # strict_json replaced lone surrogates: read the four names exactly.
+        header = _header_items(text)
+        if header is not None:
+            items[:4] = header
+    return items
+
+
+def _header_items(text: str) -> list[Any] | None:
+    """The first four elements of a JSON array, read without parsing the rest."""
+    pos = _skip_ws(text, 0)
+    if not text.startswith("[", pos):
+        return None
+    pos += 1
+    items = []
+    try:
+        for _ in range(4):
+            value, end = _decoder.raw_decode(text, _skip_ws(text, pos))
+            items.append(value)
+            pos = _skip_ws(text, end)
+            if not text.startswith(",", pos):
+                return None
+            pos += 1
+    except (ValueError, RecursionError):
+        return None
+    return items
 
 
 def _payload_text(text: str) -> str:
@@ -221,23 +295,21 @@ def encode_message(
 
 
 def _is_json(payload: bytes) -> bool:
+    """Strict JSON (no NaN/Infinity, which browsers' JSON.parse rejects); FrameError
+    when nested deeper than MAX_JSON_DEPTH (neither JSON we can vouch for,
+    nor text: such a payload is dropped, not turned into a string)."""
     try:
         orjson.loads(payload)
         return True
     except orjson.JSONDecodeError:
         pass
-    # orjson refuses integers beyond 64 bits, which are still valid JSON; the standard
-    # library settles it (on UTF-8 text only: given bytes it would also try UTF-16),
-    # refusing NaN/Infinity, which browsers' JSON.parse rejects.
     try:
-        json.loads(payload.decode("utf-8"), parse_constant=_no_constants)
+        loads_strict(payload)  # the rare path: lone surrogates, errors
         return True
-    except (ValueError, RecursionError):
+    except TooDeep as exc:
+        raise PayloadTooDeep(f"payload is {exc}") from None
+    except JsonError:
         return False
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def encode_binary_push(join_ref: str, topic: str, event: str, payload: bytes) -> bytes:
@@ -253,7 +325,8 @@ def encode_broadcast(topic: str, event: str, payload: bytes) -> bytes:
     """The complete WebSocket frame that delivers a Redis message to every member.
 
     UTF-8 JSON (any value, whitespace allowed) is spliced in as is; other UTF-8 text
-    becomes a JSON string; anything else becomes a binary push frame."""
+    becomes a JSON string; anything else becomes a binary push frame. Raises
+    :class:`PayloadTooDeep` beyond MAX_JSON_DEPTH levels of nesting."""
     if _is_json(payload):
         return ws_frame(OP_TEXT, encode_message(None, None, topic, event, payload))
     try:

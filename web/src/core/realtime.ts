@@ -52,9 +52,12 @@ export class RealtimeClient implements RealtimeApi {
   private socket: Socket | null = null;
   private readonly topics = new Map<string, TopicEntry>();
   private readonly baseUrl: URL | null;
+  /** The HTTP server's token route (`manifest.channel.token_url`), if it has one. */
+  private readonly tokenUrl: URL | null;
 
-  constructor(channelUrl: string | null) {
+  constructor(channelUrl: string | null, tokenUrl: string | null = null) {
     this.baseUrl = channelUrl ? new URL(channelUrl, window.location.href) : null;
+    this.tokenUrl = tokenUrl ? new URL(tokenUrl, window.location.href) : null;
   }
 
   get enabled(): boolean {
@@ -166,7 +169,9 @@ export class RealtimeClient implements RealtimeApi {
    */
   private async mintToken(topic: string): Promise<TokenReply> {
     if (!this.baseUrl) throw new Error("the channel is disabled");
-    const url = new URL("token", this.baseUrl.href.endsWith("/") ? this.baseUrl : `${this.baseUrl.href}/`);
+    const url =
+      this.tokenUrl ??
+      new URL("token", this.baseUrl.href.endsWith("/") ? this.baseUrl : `${this.baseUrl.href}/`);
     for (let attempt = 0; ; attempt++) {
       try {
         const proof = this.identityToken;
@@ -176,6 +181,8 @@ export class RealtimeClient implements RealtimeApi {
           headers: { "content-type": "application/json" },
           body: JSON.stringify(body),
         });
+        // Through the HTTP server, 401 means the login session ended: show the login page.
+        if (response.status === 401 && this.tokenUrl) window.location.reload();
         if (response.status === 403) throw new TokenRefused(`HTTP 403: ${await response.text()}`);
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
         const reply = (await response.json()) as TokenReply;

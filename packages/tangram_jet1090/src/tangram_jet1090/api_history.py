@@ -58,6 +58,8 @@ def _query_text(q: str) -> str:
         raise _unprocessable(
             "q", f"expected 1 to {MAX_QUERY_CHARS} characters after trimming, got {len(text)}"
         )
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise _unprocessable("q", "control characters are not allowed")
     return text
 
 

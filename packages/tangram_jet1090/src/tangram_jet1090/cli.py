@@ -7,19 +7,21 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-import redis.asyncio as aioredis
 import typer
 
 import tangram
 from tangram.config import load_plugin_config
 from tangram.embedded_redis import DEFAULT_LOCAL, redis_answers
+from tangram.redis import from_url
 
 from .config import DEMO_FILE, Jet1090Config
+from .history_cli import app as history_app
 from .replay import ReplayStats, replay
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Live aircraft from jet1090: replay recordings.", no_args_is_help=True)
+app.add_typer(history_app, name="history")
 
 _PLUGIN = "tangram_jet1090"
 
@@ -82,7 +84,7 @@ def _redis_url(settings: tangram.TangramConfig) -> str:
 async def _replay(
     url: str, path: Path, channel: str, speed: float, loop: bool, stats: ReplayStats
 ) -> None:
-    client = aioredis.Redis.from_url(url)
+    client = from_url(url)
     try:
         await replay(client, path, channel, speed=speed, loop=loop, stats=stats)
     finally:

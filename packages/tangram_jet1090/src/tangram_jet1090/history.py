@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from .aircraft import HISTORY_COLUMNS
-from .flights import SCHEMA as FLIGHTS_SCHEMA
-from .flights import FlightIndex
 
 __all__ = ["COLUMNS", "HistoryStore"]
 
@@ -39,9 +37,6 @@ CREATE TABLE IF NOT EXISTS trajectory (
 CREATE INDEX IF NOT EXISTS trajectory_icao24_ts ON trajectory (icao24, timestamp);
 CREATE INDEX IF NOT EXISTS trajectory_ts ON trajectory (timestamp);
 """
-# Positions in a pending tuple ``(icao24, timestamp, *COLUMNS, registration)``.
-_CALLSIGN = 2 + COLUMNS.index("callsign")
-_SQUAWK = 2 + COLUMNS.index("squawk")
 _INSERT = (
     f"INSERT INTO trajectory (icao24, timestamp, {', '.join(COLUMNS)}) "
     f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})"
@@ -63,7 +58,6 @@ class HistoryStore:
         # thread-safe); reads use short-lived connections of their own.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jet1090-history")
         self._conn: sqlite3.Connection | None = None
-        self._flights = FlightIndex()
 
     async def open(self) -> None:
         await self._run(self._open)
@@ -75,9 +69,7 @@ class HistoryStore:
         # WAL + NORMAL: a power cut may lose the last batch, never corrupt the file.
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
-        conn.executescript(FLIGHTS_SCHEMA)
         conn.commit()
-        self._flights.load(conn)
         self._conn = conn
 
     def observe(self, record: dict[str, Any]) -> None:
@@ -91,8 +83,7 @@ class HistoryStore:
             # The disk cannot keep up: lose points rather than memory.
             self.dropped += 1
             return
-        # The registration rides along for the flights table (not stored per point).
-        self.pending.append((icao24, ts, *[record[c] for c in COLUMNS], record["registration"]))
+        self.pending.append((icao24, ts, *[record[c] for c in COLUMNS]))
 
     async def flush(self) -> int:
         """Write the pending points in one transaction; returns how many."""
@@ -105,10 +96,7 @@ class HistoryStore:
     def _insert(self, batch: list[tuple[Any, ...]]) -> None:
         assert self._conn is not None, "open() first"
         with self._conn:
-            self._conn.executemany(_INSERT, [row[:-1] for row in batch])
-            self._flights.add(
-                self._conn, [(r[0], r[1], r[_CALLSIGN], r[_SQUAWK], r[-1]) for r in batch]
-            )
+            self._conn.executemany(_INSERT, batch)
 
     async def prune(self, now: float | None = None) -> int:
         """Delete points older than the retention window; returns how many."""
@@ -123,7 +111,6 @@ class HistoryStore:
         assert self._conn is not None, "open() first"
         with self._conn:
             cursor = self._conn.execute("DELETE FROM trajectory WHERE timestamp < ?", (limit,))
-            self._flights.delete_before(self._conn, limit)
             return cursor.rowcount
 
     async def trajectory(self, icao24: str, since: float | None = None) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ are checked by the HTTP layer (api_history.py); these functions take them as giv
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,14 +90,17 @@ def slice_points(
 ) -> list[dict[str, Any]]:
     """One aircraft's points with ``start <= timestamp <= stop``, in time order."""
     with open_readonly(path) as conn:
-        rows = conn.execute(
+        conn.row_factory = None
+        cursor = conn.execute(
             "SELECT * FROM trajectory WHERE icao24 = ? AND timestamp BETWEEN ? AND ? "
             "ORDER BY timestamp LIMIT ?",
             (icao24.lower(), start, stop, max_points + 1),
-        ).fetchall()
+        )
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
     if len(rows) > max_points:
         raise TooManyPoints(max_points)
-    return [dict(row) for row in rows]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def picture_at(
@@ -104,20 +108,30 @@ def picture_at(
 ) -> tuple[int, list[dict[str, Any]]]:
     """Every aircraft's latest point in ``(t - lookback, t]`` as a state vector:
     ``(aircraft in the window, those inside the box)``."""
+    since = t - lookback
     with open_readonly(path) as conn:
-        # SQLite's bare-column rule: with MAX(), the other columns come from that row.
-        rows = conn.execute(
-            "SELECT *, MAX(timestamp) AS latest FROM trajectory "
-            "WHERE timestamp > ? AND timestamp <= ? GROUP BY icao24",
-            (t - lookback, t),
-        ).fetchall()
+        conn.row_factory = None  # plain tuples: 10,000 rows convert much faster
+        # The aircraft present in the minutes of the window, then each one's latest
+        # point through the (icao24, timestamp) index: a few index seeks per aircraft,
+        # however many points the window holds.
+        cursor = conn.execute(
+            "SELECT t.* FROM (SELECT DISTINCT icao24 FROM presence "
+            "WHERE minute BETWEEN ? AND ?) AS p JOIN trajectory AS t ON t.rowid = ("
+            "SELECT rowid FROM trajectory WHERE icao24 = p.icao24 AND timestamp > ? "
+            "AND timestamp <= ? ORDER BY timestamp DESC LIMIT 1)",
+            (math.floor(since / 60), math.floor(t / 60), since, t),
+        )
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    lat, lon = names.index("latitude"), names.index("longitude")
+    template = dict.fromkeys(FIELDS)
     picture = []
     for row in rows:
-        if box is not None and not box.contains(row["latitude"], row["longitude"]):
+        if box is not None and not box.contains(row[lat], row[lon]):
             continue
-        state = dict.fromkeys(FIELDS)
-        state.update((key, row[key]) for key in row.keys() if key in state)
-        state["lastseen"] = row["timestamp"]
+        state = template.copy()
+        state.update(zip(names, row, strict=True))
+        state["lastseen"] = state.pop("timestamp")
         picture.append(state)
     return len(rows), picture
 

@@ -10,6 +10,7 @@ gaps better). Ties go to the shorter value, then to the callsign's alphabetical 
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,8 +48,17 @@ def search_live(records: Iterable[dict[str, Any]], query: str, limit: int) -> li
     needle = query.strip().upper()
     if not needle:
         return []
+    # The query's characters in order, within one field: a single C-level regex search
+    # over the fields joined by newlines rejects most aircraft before any scoring.
+    candidate = re.compile("[^\n]*?".join(re.escape(char) for char in needle)).search
     scored = []
     for record in records:
+        text = (
+            f"{record.get('callsign') or ''}\n{record.get('icao24') or ''}\n"
+            f"{record.get('registration') or ''}\n{record.get('squawk') or ''}"
+        ).upper()
+        if candidate(text) is None:
+            continue
         best = 0.0
         for name in SEARCHED_FIELDS:
             value = record.get(name)
