@@ -89,6 +89,9 @@ class CoreConfig(_Section):
     redis_url: str | None = None
     plugins: list[str] = Field(default_factory=list)
     log_level: LogLevel = "INFO"
+    #: The web app's colour theme; "auto" follows the browser's prefers-color-scheme.
+    #: A user's own choice in the page (kept in localStorage) wins over it.
+    theme: Literal["auto", "light", "dark"] = "auto"
 
     @field_validator("log_level", mode="before")
     @classmethod

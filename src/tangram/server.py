@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from . import __version__
+from . import __version__, airports
 from .access_web import install_access
 from .channel import public_url
 from .config import TangramConfig
@@ -94,6 +94,7 @@ def create_app(
     app = FastAPI(title="tangram", version=__version__, lifespan=app_lifespan)
     app.state.backend_state = state
     access = install_access(app, state)  # the login gate; /channel/token before "/"
+    app.include_router(airports.router)
 
     for plugin in state.plugins.values():
         for router in plugin.routers:
@@ -117,6 +118,7 @@ def create_app(
         return JSONResponse(
             {
                 "tangram": {"version": __version__},
+                "theme": state.config.core.theme,
                 "channel": {"url": channel_public_url(state.config), **access["channel"]}
                 if state.config.channel.enabled
                 else None,

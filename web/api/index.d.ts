@@ -117,6 +117,111 @@ export interface StateApi {
   /** Select one entity (or none with `null`); `additive` keeps the current selection. */
   select(entity: Entity | null, additive?: boolean): void;
   isSelected(id: string, typeName: string): boolean;
+  /**
+   * Keep the selected entity in view (its state must have numeric `latitude` and
+   * `longitude`). Turned off when the selection is cleared or changes.
+   */
+  readonly following: Readonly<Ref<boolean>>;
+  setFollowing(on: boolean): void;
+}
+
+/** One line of the command palette. */
+export interface SearchResult {
+  /** Unique within its provider (used as the list key). */
+  id: string;
+  title: string;
+  subtitle?: string;
+  /**
+   * 0..1, higher is better (1: exact match). Groups are ordered by their best result,
+   * so an exact airport code beats a fuzzy callsign. Default 0.5.
+   */
+  score?: number;
+  /** What Enter or a click does: select something, move the map, travel in time... */
+  pick(): void | Promise<void>;
+}
+
+/** Results computed in the browser (or fetched by the provider itself). */
+export interface FunctionSearchProvider {
+  /** Unique across plugins, e.g. `"jet1090-live"`. */
+  id: string;
+  /** Group heading in the palette, e.g. `"Aircraft"`. */
+  label: string;
+  /** Queries shorter than this (after trimming) are not sent. Default 1. */
+  minLength?: number;
+  /** `signal` is aborted when the query changes: pass it on to `fetch`. */
+  search(query: string, signal: AbortSignal): SearchResult[] | Promise<SearchResult[]>;
+}
+
+/** Results from an HTTP endpoint: the shell fetches `endpoint(query)` and maps the JSON. */
+export interface EndpointSearchProvider<T = unknown> {
+  id: string;
+  label: string;
+  minLength?: number;
+  /** The URL to GET for `query`, e.g. `` q => `/search/airports?q=${encodeURIComponent(q)}` ``. */
+  endpoint(query: string): string;
+  /** Turn the parsed JSON answer into results. */
+  results(json: T, query: string): SearchResult[];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SearchProvider = FunctionSearchProvider | EndpointSearchProvider<any>;
+
+export interface SearchApi {
+  /**
+   * Add a provider to the command palette (Ctrl+K, or `/`). Providers run in parallel
+   * for every query; a failing or slow one never blocks the others. Returns a function
+   * that removes it again (done for you on tear-down).
+   */
+  registerProvider(provider: SearchProvider): () => void;
+  /** Open the palette, optionally with a query typed in. */
+  open(query?: string): void;
+}
+
+/** The stored period a timeline can travel over (UNIX seconds). */
+export interface TimeRange {
+  start: number;
+  stop: number;
+}
+
+/**
+ * The page's clock: live, or an instant in the past that may be playing back. Plugins
+ * showing data over time watch `at` and fetch what was true then.
+ */
+export interface TimeApi {
+  /** `null` when live; otherwise the instant shown, in UNIX seconds. */
+  readonly at: Readonly<Ref<number | null>>;
+  /** True while playing back (only in the past). */
+  readonly playing: Readonly<Ref<boolean>>;
+  /** Playback speed: 1, 10 or 60 (seconds of the past per second). */
+  readonly speed: Readonly<Ref<number>>;
+  /** What can be travelled over; `null` until a plugin declares it. */
+  readonly range: Readonly<Ref<TimeRange | null>>;
+  /** Show the instant `t` (UNIX seconds). `t` at or after now means live. */
+  seek(t: number): void;
+  /** Back to the live stream (stops playback). */
+  live(): void;
+  play(): void;
+  pause(): void;
+  setSpeed(speed: 1 | 10 | 60): void;
+  /** Declare the stored range (the jet1090 plugin does, from its history). */
+  setRange(range: TimeRange | null): void;
+}
+
+export type ThemeName = "light" | "dark";
+export type ThemePreference = "auto" | ThemeName;
+
+/**
+ * Light or dark. The shell sets `data-theme` on `<html>` and the CSS variables
+ * (`--tg-bg`, `--tg-fg`, `--tg-muted`, `--tg-accent`, `--tg-border`, `--tg-surface`...);
+ * widgets styled with them follow. Map layers can watch `current`.
+ */
+export interface ThemeApi {
+  /** The theme in force. */
+  readonly current: Readonly<Ref<ThemeName>>;
+  /** What the user chose (or `[core] theme`): `"auto"` follows `prefers-color-scheme`. */
+  readonly preference: Readonly<Ref<ThemePreference>>;
+  /** Change and remember (localStorage) the choice. */
+  set(preference: ThemePreference): void;
 }
 
 export interface TangramApi {
@@ -130,6 +235,9 @@ export interface TangramApi {
   readonly realtime: RealtimeApi;
   readonly map: MapApi;
   readonly state: StateApi;
+  readonly search: SearchApi;
+  readonly time: TimeApi;
+  readonly theme: ThemeApi;
   /** The shell's Vue application (to register global components or directives). */
   readonly app: App;
   /** Run `fn` when the plugin is torn down (after its widgets, layers and subscriptions). */

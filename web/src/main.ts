@@ -7,18 +7,25 @@
 import "maplibre-gl/dist/maplibre-gl.css";
 import "./style.css";
 import type { ErrorEvent as MapErrorEvent, Map as MaplibreMap } from "maplibre-gl";
-import { createApp } from "vue";
+import { createApp, ref, watch } from "vue";
 import App from "./components/App.vue";
+import { airportProvider } from "./core/airports";
 import { OFFLINE } from "./core/basemap";
-import { savedChoice, styleOf, switchBaseMap } from "./core/baseMapChoice";
+import { baseMapChoices, choiceById, currentChoiceId, savedChoice, styleOf, switchBaseMap } from "./core/baseMapChoice";
 import { publishBoundBox } from "./core/boundBox";
 import { fetchManifest, type Manifest } from "./core/manifest";
 import { MapHost } from "./core/mapHost";
 import { reportError, reportWarning } from "./core/notices";
 import { loadPlugins, teardownPlugins, type Shell } from "./core/plugins";
 import { RealtimeClient } from "./core/realtime";
+import { parseHash, selectWhenSeen, syncPermalink } from "./core/permalink";
+import { SearchRegistry } from "./core/search";
+import { installLabels } from "./core/labels";
+import { installSelection } from "./core/selection";
 import { SHELL } from "./core/shell";
 import { createStateStore } from "./core/state";
+import { createTheme } from "./core/theme";
+import { createTime } from "./core/time";
 
 declare global {
   interface Window {
@@ -53,18 +60,50 @@ async function boot(): Promise<void> {
   const realtimeStarted = realtime.start();
   const mapHost = new MapHost();
   const state = createStateStore();
+  const link = parseHash(window.location.hash);
+  const time = createTime();
+  if (link.t !== undefined) time.seek(link.t); // before plugins install: they start in the past
+  const theme = createTheme(manifest.theme);
+  const search = new SearchRegistry();
   const app = createApp(App);
-  const shell: Shell = { app, manifest, realtime, mapHost, state };
+  const shell: Shell = { app, manifest, realtime, mapHost, state, search, time, theme };
   app.provide(SHELL, shell);
   app.config.errorHandler = (error, _instance, info) => reportError("web app", `${String(error)} (${info})`, error);
   app.mount("#app");
 
   const container = document.getElementById("tangram-map");
   if (!container) throw new Error("the shell template has no #tangram-map element");
-  const style = await styleOf(savedChoice(manifest));
-  const map = mapHost.create(container, style, [manifest.map.center_lon, manifest.map.center_lat], manifest.map.zoom);
+  const fallbackChoice = savedChoice(manifest);
+  const linked = link.base ? choiceById(manifest, link.base) : undefined;
+  if (linked) currentChoiceId.value = linked.id;
+  const style = await styleOf(linked ?? fallbackChoice, theme.current.value);
+  const center: [number, number] = link.zoom !== undefined ? [link.lon!, link.lat!] : [manifest.map.center_lon, manifest.map.center_lat];
+  const map = mapHost.create(container, style, center, link.zoom ?? manifest.map.zoom);
   fallBackWhenStyleFails(shell, map);
   window.tangram = { shell, map, ready: false };
+  installSelection(map, mapHost, state);
+  installLabels(map);
+  search.register(airportProvider(() => map), "tangram");
+  // The offline map has a dark variant: follow the theme when it is shown.
+  watch(theme.current, () => {
+    if (currentChoiceId.value === OFFLINE.id) void switchBaseMap(shell, OFFLINE, false);
+  });
+  const pending = ref<string | null>(null);
+  if (link.select) selectWhenSeen(state, link.select, pending);
+  syncPermalink({
+    map,
+    pending,
+    state,
+    time,
+    base: {
+      current: currentChoiceId,
+      fallback: baseMapChoices(manifest)[0].id,
+      choose: (id) => {
+        const choice = choiceById(manifest, id);
+        if (choice) void switchBaseMap(shell, choice, false);
+      },
+    },
+  });
 
   await realtimeStarted;
   publishBoundBox(map, state, realtime);

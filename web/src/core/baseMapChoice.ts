@@ -1,5 +1,6 @@
 /** Which base map to show: the configured one, the built-in one or a common online one. */
 import type { StyleSpecification } from "maplibre-gl";
+import type { ThemeName } from "@tangram/api";
 import { ref } from "vue";
 import { OFFLINE, ONLINE_CHOICES, offlineStyle, resolveStyleUrl, type BaseMapChoice } from "./basemap";
 import type { Manifest } from "./manifest";
@@ -30,16 +31,24 @@ export function savedChoice(manifest: Manifest): BaseMapChoice {
   return choice;
 }
 
-export function styleOf(choice: BaseMapChoice): Promise<StyleSpecification | string> {
-  return choice.style === null ? offlineStyle() : Promise.resolve(choice.style);
+export function styleOf(choice: BaseMapChoice, theme: ThemeName): Promise<StyleSpecification | string> {
+  return choice.style === null ? offlineStyle(theme) : Promise.resolve(choice.style);
 }
 
-export async function switchBaseMap(shell: Shell, choice: BaseMapChoice): Promise<void> {
+/** `remember`: keep the choice for next time (false for one opened from a link). */
+export async function switchBaseMap(shell: Shell, choice: BaseMapChoice, remember = true): Promise<void> {
   currentChoiceId.value = choice.id;
-  try {
-    window.localStorage.setItem(STORAGE_KEY, choice.id);
-  } catch {
-    // not fatal: the choice just is not remembered
+  if (remember) {
+    try {
+      window.localStorage.setItem(STORAGE_KEY, choice.id);
+    } catch {
+      // not fatal: the choice just is not remembered
+    }
   }
-  shell.mapHost.setBaseStyle(await styleOf(choice));
+  shell.mapHost.setBaseStyle(await styleOf(choice, shell.theme.current.value));
+}
+
+/** The base map named by a link's `base=`, if it is one of the choices. */
+export function choiceById(manifest: Manifest, id: string): BaseMapChoice | undefined {
+  return baseMapChoices(manifest).find((choice) => choice.id === id);
 }

@@ -13,6 +13,8 @@ export interface PluginManifestEntry {
 
 export interface Manifest {
   tangram: { version: string };
+  /** `[core] theme`: "auto", "light" or "dark". */
+  theme: string;
   /** `token_url` (relative to the page): where to mint join tokens instead of the
    * channel's own `/token`, set when access control or `token_api_key` is on. */
   channel: { url: string; token_url?: string } | null;
@@ -38,6 +40,7 @@ export async function fetchManifest(url = "manifest.json"): Promise<Manifest> {
   // Be lenient with older cores: fill in what is missing rather than refusing to start.
   return {
     tangram: raw.tangram ?? { version: "unknown" },
+    theme: typeof raw.theme === "string" ? raw.theme : "auto",
     channel: raw.channel ?? null,
     access: raw.access ?? null,
     map: { ...DEFAULT_MAP, ...(raw.map ?? {}) },

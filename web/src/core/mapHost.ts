@@ -98,6 +98,11 @@ export class MapHost {
     for (const layer of carried.layers) if (!map.getLayer(layer.id)) map.addLayer(layer);
   }
 
+  /** Ids of every layer a plugin added (for hit tests such as click-to-deselect). */
+  pluginLayers(): string[] {
+    return [...this.owners.values()].flatMap((owned) => [...owned.layers]);
+  }
+
   /** The `api.map` object of one plugin. */
   apiFor(plugin: string): MapApi & { teardown(): void } {
     const owned: Owned = { sources: new Set(), layers: new Set() };

@@ -11,6 +11,9 @@ import type { Manifest, PluginManifestEntry } from "./manifest";
 import type { MapHost } from "./mapHost";
 import { reportError } from "./notices";
 import type { RealtimeClient } from "./realtime";
+import type { SearchRegistry } from "./search";
+import type { ThemeController } from "./theme";
+import type { TimeController } from "./time";
 import { addWidget } from "./widgets";
 
 export interface Shell {
@@ -19,6 +22,9 @@ export interface Shell {
   realtime: RealtimeClient;
   mapHost: MapHost;
   state: StateApi;
+  search: SearchRegistry;
+  time: TimeController;
+  theme: ThemeController;
 }
 
 interface Loaded {
@@ -40,6 +46,16 @@ function createApi(shell: Shell, entry: PluginManifestEntry, index: number): Loa
     app: shell.app,
     map: mapApi,
     state: shell.state,
+    time: shell.time,
+    theme: shell.theme,
+    search: {
+      registerProvider(provider) {
+        const remove = shell.search.register(provider, entry.name);
+        disposers.push(remove);
+        return remove;
+      },
+      open: (query) => shell.search.open(query),
+    },
     ui: {
       registerWidget(id, slot, component) {
         const remove = addWidget(id, slot, component, { name: entry.name, index, api });

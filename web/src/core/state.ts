@@ -1,5 +1,5 @@
 /** Entities shown on the map (aircraft, ...) and the current selection, shared by plugins. */
-import { computed, shallowRef, triggerRef } from "vue";
+import { computed, ref, shallowRef, triggerRef } from "vue";
 import type { Entity, StateApi } from "@tangram/api";
 
 type EntityMaps = Map<string, Map<string, Entity>>;
@@ -7,6 +7,7 @@ type EntityMaps = Map<string, Map<string, Entity>>;
 export function createStateStore(): StateApi {
   const entities = shallowRef<EntityMaps>(new Map());
   const selected = shallowRef<readonly Entity[]>([]);
+  const following = ref(false);
 
   const key = (id: string, typeName: string): string => `${typeName}\u0000${id}`;
 
@@ -30,7 +31,15 @@ export function createStateStore(): StateApi {
     getEntities<S>(typeName: string) {
       return [...(entities.value.get(typeName)?.values() ?? [])] as Entity<S>[];
     },
+    following,
+    setFollowing(on) {
+      following.value = on && selected.value.length > 0;
+    },
     select(entity, additive = false) {
+      const current = selected.value[0];
+      if (entity === null || !current || key(current.id, current.typeName) !== key(entity.id, entity.typeName)) {
+        following.value = false;
+      }
       if (entity === null) {
         selected.value = [];
         return;

@@ -7,6 +7,10 @@
  * topic is private to this page (only it can join or push there), so the backend takes
  * the id from the topic. `join-streaming` is pushed there at start and every minute, as a
  * keep-alive for the backend's safety-net expiry; `leave-streaming` on tear-down.
+ *
+ * In the past (the shell's timeline), frames come from the history instead (past.ts),
+ * and streamed frames are kept aside until the page is live again. The command palette
+ * gets live-aircraft and past-flight providers (search.ts).
  */
 import { definePlugin, type Entity } from "@tangram/api";
 import { watch } from "vue";
@@ -14,8 +18,11 @@ import CountWidget from "./CountWidget.vue";
 import InfoWidget from "./InfoWidget.vue";
 import ReceiversWidget from "./ReceiversWidget.vue";
 import { installLayer, SOURCE, selectedIds, toGeoJSON } from "./layer";
-import { counts } from "./store";
-import { Trail } from "./trail";
+import LegendWidget from "./LegendWidget.vue";
+import { installPast } from "./past";
+import { liveProvider, pastProvider } from "./search";
+import { counts, legend } from "./store";
+import { colouringOf, Trail } from "./trail";
 import { TYPE_NAME, type Frame, type StateVector } from "./types";
 
 const KEEPALIVE_MS = 60_000;
@@ -24,16 +31,36 @@ export default definePlugin(async (api) => {
   api.ui.registerWidget("jet1090-count", "TopBar", CountWidget);
   api.ui.registerWidget("jet1090-info", "SideBar", InfoWidget);
   api.ui.registerWidget("jet1090-receivers", "TopBar", ReceiversWidget);
+  const colouring = colouringOf(api.config);
+  legend.colouring = colouring;
+  api.ui.registerWidget("jet1090-trail-legend", "MapOverlay", LegendWidget);
 
-  let latest: StateVector[] = [];
+  /** What the map shows: the newest streamed frame, or the picture at a past instant. */
+  let shown: StateVector[] = [];
+  let streamed: StateVector[] = [];
+  let streamedCount = 0;
   const entityOf = (icao24: string): Entity | undefined =>
     api.state.getEntities(TYPE_NAME).find((entity) => entity.id === icao24);
-  const trail = new Trail(api);
+  const trail = new Trail(api, colouring);
   await trail.install(); // below the aircraft layer
   await installLayer(api, entityOf);
+  api.search.registerProvider(liveProvider(api, () => shown));
+  api.search.registerProvider(pastProvider(api));
 
   const redraw = (): void => {
-    if (api.map.getGeoJSONSource(SOURCE)) api.map.setData(SOURCE, toGeoJSON(latest, selectedIds(api)));
+    if (api.map.getGeoJSONSource(SOURCE)) api.map.setData(SOURCE, toGeoJSON(shown, selectedIds(api)));
+  };
+  const show = (aircraft: StateVector[], count: number): void => {
+    shown = aircraft;
+    counts.total = count;
+    counts.visible = aircraft.length;
+    counts.lastFrame = Date.now();
+    api.state.replaceEntities(
+      TYPE_NAME,
+      aircraft.map((a) => ({ id: a.icao24, typeName: TYPE_NAME, state: { ...a } })),
+    );
+    redraw();
+    trail.extend(aircraft);
   };
   const stopWatching = watch(api.state.selected, () => {
     redraw();
@@ -41,22 +68,29 @@ export default definePlugin(async (api) => {
     void trail.follow(first ?? null);
   });
   api.onTeardown(stopWatching);
+  // A jump in time (not the steady advance of playback) needs the trail fetched again.
+  let lastAt = api.time.at.value;
+  api.onTeardown(
+    watch(api.time.at, (at) => {
+      const jumped = at === null || lastAt === null || at < lastAt || at - lastAt > 120;
+      lastAt = at;
+      if (jumped) void trail.follow(selectedIds(api).values().next().value ?? null, true);
+    }),
+  );
+  installPast(
+    api,
+    (frame) => show(frame.aircraft, frame.count),
+    () => show(streamed, streamedCount),
+  );
 
   const id = api.realtime.connectionId;
   if (id === null) return; // channel disabled: nothing will be streamed
 
   api.onTeardown(
     api.realtime.subscribe<Frame>(`streaming-${id}:new-jet1090-data`, (frame) => {
-      latest = frame.aircraft;
-      counts.total = frame.count;
-      counts.visible = frame.aircraft.length;
-      counts.lastFrame = Date.now();
-      api.state.replaceEntities(
-        TYPE_NAME,
-        frame.aircraft.map((a) => ({ id: a.icao24, typeName: TYPE_NAME, state: { ...a } })),
-      );
-      redraw();
-      trail.extend(frame.aircraft);
+      streamed = frame.aircraft;
+      streamedCount = frame.count;
+      if (api.time.at.value === null) show(frame.aircraft, frame.count);
     }),
   );
 

@@ -1,13 +1,22 @@
-/** The aircraft layer: one symbol per aircraft, rotated by track, click to select. */
+/**
+ * The aircraft layer: one symbol per aircraft, rotated by track, click to select, a
+ * tooltip (callsign, altitude, speed) on hover; colours follow the theme.
+ */
 import type { Entity, TangramApi } from "@tangram/api";
 import type { FeatureCollection, Point } from "geojson";
-import type { MapLayerMouseEvent } from "maplibre-gl";
+import maplibregl, { type MapLayerMouseEvent } from "maplibre-gl";
+import { watch } from "vue";
 import { ICON, installIcon } from "./icon";
 import { TYPE_NAME, type StateVector } from "./types";
 
 export const SOURCE = "jet1090-aircraft";
 export const LAYER = "jet1090-aircraft";
 export const LABELS = "jet1090-labels";
+
+const COLOURS = {
+  light: { icon: "#1c5d99", halo: "#ffffff", text: "#1f2a33" },
+  dark: { icon: "#7cc4ff", halo: "#10151a", text: "#e3e8ec" },
+} as const;
 
 export function toGeoJSON(aircraft: StateVector[], selected: ReadonlySet<string>): FeatureCollection<Point> {
   const features = [];
@@ -21,6 +30,8 @@ export function toGeoJSON(aircraft: StateVector[], selected: ReadonlySet<string>
         icao24: a.icao24,
         callsign: a.callsign ?? a.icao24,
         track: a.track ?? a.heading ?? 0,
+        altitude: a.altitude,
+        groundspeed: a.groundspeed,
         selected: selected.has(a.icao24),
       },
     });
@@ -48,8 +59,8 @@ export async function installLayer(
       "icon-size": ["case", ["get", "selected"], 1.25, 0.9],
     },
     paint: {
-      "icon-color": ["case", ["get", "selected"], "#e8590c", "#1c5d99"],
-      "icon-halo-color": "#ffffff",
+      "icon-color": ["case", ["get", "selected"], "#e8590c", COLOURS[api.theme.current.value].icon],
+      "icon-halo-color": COLOURS[api.theme.current.value].halo,
       "icon-halo-width": 1.2,
     },
   });
@@ -65,23 +76,58 @@ export async function installLayer(
       "text-anchor": "top",
       "text-optional": true,
     },
-    paint: { "text-color": "#1f2a33", "text-halo-color": "#ffffff", "text-halo-width": 1.2 },
+    paint: {
+      "text-color": COLOURS[api.theme.current.value].text,
+      "text-halo-color": COLOURS[api.theme.current.value].halo,
+      "text-halo-width": 1.2,
+    },
   });
+  api.onTeardown(
+    watch(api.theme.current, (theme) => {
+      const colours = COLOURS[theme];
+      if (map.getLayer(LAYER)) {
+        map.setPaintProperty(LAYER, "icon-color", ["case", ["get", "selected"], "#e8590c", colours.icon]);
+        map.setPaintProperty(LAYER, "icon-halo-color", colours.halo);
+      }
+      if (map.getLayer(LABELS)) {
+        map.setPaintProperty(LABELS, "text-color", colours.text);
+        map.setPaintProperty(LABELS, "text-halo-color", colours.halo);
+      }
+    }),
+  );
 
   const onClick = (event: MapLayerMouseEvent): void => {
     const icao24 = event.features?.[0]?.properties?.icao24 as string | undefined;
     const entity = icao24 ? entityOf(icao24) : undefined;
     if (entity) api.state.select(entity);
   };
-  const pointer = (): void => void (map.getCanvas().style.cursor = "pointer");
-  const plain = (): void => void (map.getCanvas().style.cursor = "");
+  const tooltip = new maplibregl.Popup({ closeButton: false, closeOnClick: false, offset: 14, className: "jet1090-tooltip" });
+  const hover = (event: MapLayerMouseEvent): void => {
+    map.getCanvas().style.cursor = "pointer";
+    const feature = event.features?.[0];
+    if (!feature || feature.geometry.type !== "Point") return;
+    const p = feature.properties as { callsign: string; altitude?: number | null; groundspeed?: number | null };
+    const number = (value: unknown, unit: string): string =>
+      typeof value === "number" ? `${Math.round(value).toLocaleString("en-GB")} ${unit}` : "–";
+    const body = document.createElement("div");
+    body.className = "jet1090-tooltip-body";
+    const title = document.createElement("strong");
+    title.textContent = p.callsign;
+    body.append(title, document.createElement("br"), `${number(p.altitude, "ft")} · ${number(p.groundspeed, "kts")}`);
+    tooltip.setLngLat(feature.geometry.coordinates as [number, number]).setDOMContent(body).addTo(map);
+  };
+  const plain = (): void => {
+    map.getCanvas().style.cursor = "";
+    tooltip.remove();
+  };
   map.on("click", LAYER, onClick);
-  map.on("mouseenter", LAYER, pointer);
+  map.on("mousemove", LAYER, hover);
   map.on("mouseleave", LAYER, plain);
   api.onTeardown(() => {
     map.off("click", LAYER, onClick);
-    map.off("mouseenter", LAYER, pointer);
+    map.off("mousemove", LAYER, hover);
     map.off("mouseleave", LAYER, plain);
+    tooltip.remove();
   });
 }
 

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 import tangram
 
 from .api import router
+from .api_history import router as history_router
 from .cli import app as commands
 from .config import Jet1090Config
 from .runtime import RUNTIME, Jet1090Runtime
@@ -38,7 +39,7 @@ async def lifespan(backend_state: tangram.BackendState) -> AsyncIterator[None]:
 
 plugin: tangram.Plugin[Jet1090Config] = tangram.Plugin(
     frontend_path="dist-frontend",
-    routers=[router],
+    routers=[router, history_router],
     config_class=Jet1090Config,
     lifespan=lifespan,
     commands=commands,

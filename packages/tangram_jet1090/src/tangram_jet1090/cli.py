@@ -15,6 +15,7 @@ from tangram.embedded_redis import DEFAULT_LOCAL, redis_answers
 from tangram.redis import from_url
 
 from .config import DEMO_FILE, Jet1090Config
+from .history_cli import app as history_app
 from .receivers import parse_source, resolve_reference
 from .receivers.listen import Listener
 from .replay import ReplayStats, replay
@@ -25,6 +26,7 @@ app = typer.Typer(
     help="Live aircraft from jet1090: replay recordings, listen to a receiver.",
     no_args_is_help=True,
 )
+app.add_typer(history_app, name="history")
 
 _PLUGIN = "tangram_jet1090"
 

@@ -53,7 +53,7 @@ class Jet1090Config(BaseModel):
     #: paths are relative to the folder of ``tangram.toml``.
     history_path: str | None = None
     #: Points older than this many seconds are pruned.
-    history_retention_secs: float = Field(default=7200.0, gt=0)
+    history_retention_secs: float = Field(default=86400.0, gt=0)
     #: At most one stored point per aircraft per this many seconds (0: every position).
     history_sample_secs: float = Field(default=1.0, ge=0)
 

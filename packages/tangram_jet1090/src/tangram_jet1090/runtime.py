@@ -28,6 +28,7 @@ from .aircraft import AircraftTable
 from .aircraftdb import AircraftDatabase, download_database, is_fresh
 from .config import Jet1090Config
 from .feed import FeedReader
+from .flight_history import FlightHistoryStore
 from .history import HistoryStore
 from .parse import MalformedMessage, UnknownMessage, Update, extract, parse_message
 from .receivers_setup import build_receivers
@@ -64,7 +65,7 @@ class Jet1090Runtime:
         self.aircraft_db: AircraftDatabase | None = None
         self.history: HistoryStore | None = None
         if config.history_enabled:
-            self.history = HistoryStore(
+            self.history = FlightHistoryStore(
                 config.history_file(base_dir),
                 retention_secs=config.history_retention_secs,
                 sample_secs=config.history_sample_secs,

