@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tangram.testing import (
@@ -93,6 +94,16 @@ def test_demo_shows_simulated_ships_next_to_aircraft(demo: TangramProcess, tmp_p
             wait_for(lambda: info.locator(".ship162-callsign").inner_text() != "–", 20)
             wait_for(lambda: int(info.locator(".ship162-trail").inner_text().split()[0]) >= 2, 30)
             page.screenshot(path=str(tmp_path / "selected.png"))
+            # the palette's "Ships" provider: Ctrl+K, an MMSI, Enter selects that ship
+            ships_now = httpx.get(f"{demo.url}/ship162/ships", timeout=5).json()["ship"]
+            other = next(str(s["mmsi"]) for s in ships_now if str(s["mmsi"]) != target["mmsi"])
+            page.locator("#tangram-map canvas").focus()
+            page.keyboard.press("Control+k")
+            page.locator(".palette-input").wait_for(state="visible")
+            page.keyboard.type(other)
+            wait_for(lambda: "Ships" in page.locator(".palette").inner_text(), timeout=10)
+            page.keyboard.press("Enter")
+            wait_for(lambda: info.locator(".ship162-mmsi").inner_text().strip() == other, 10)
         finally:
             with contextlib.suppress(Exception):
                 browser.close()

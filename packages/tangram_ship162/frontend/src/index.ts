@@ -12,6 +12,7 @@ import { watch } from "vue";
 import CountWidget from "./CountWidget.vue";
 import InfoWidget from "./InfoWidget.vue";
 import { installLayer, SOURCE, selectedIds, toGeoJSON } from "./layer";
+import { shipProvider } from "./search";
 import { counts } from "./store";
 import { Trail } from "./trail";
 import { TYPE_NAME, type Frame, type Ship } from "./types";
@@ -21,6 +22,7 @@ const KEEPALIVE_MS = 60_000;
 export default definePlugin(async (api) => {
   api.ui.registerWidget("ship162-count", "TopBar", CountWidget);
   api.ui.registerWidget("ship162-info", "SideBar", InfoWidget);
+  api.search.registerProvider(shipProvider(api));
 
   // The demo scene is simulated: say so wherever ships are shown.
   fetch("/ship162/stats")
