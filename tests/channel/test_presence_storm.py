@@ -6,7 +6,6 @@ import asyncio
 from contextlib import AsyncExitStack
 from typing import Any
 
-import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 from .conftest import GatewayFactory, Phx, http_base, mint, ws_url
@@ -14,13 +13,8 @@ from .conftest import GatewayFactory, Phx, http_base, mint, ws_url
 JOINERS = 12
 
 
-async def hgetall_calls(redis: aioredis.Redis) -> int:
-    stats = await redis.info("commandstats")
-    return int(stats.get("cmdstat_hgetall", {}).get("calls", 0))
-
-
 async def test_joins_of_one_window_reach_members_as_one_diff(
-    gateway_factory: GatewayFactory, redis_client: aioredis.Redis
+    gateway_factory: GatewayFactory,
 ) -> None:
     gateway = await gateway_factory()
     # A window far longer than the storm: every join falls into it, whatever the load.
@@ -32,7 +26,6 @@ async def test_joins_of_one_window_reach_members_as_one_diff(
         await witness.expect("presence_state")
         names = [f"c{i:02d}" for i in range(JOINERS)]
         tokens = [await mint(base, "system", name) for name in names]
-        reads_before = await hgetall_calls(redis_client)
         joiners = [Phx(await stack.enter_async_context(connect(ws_url(gateway)))) for _ in names]
 
         async def join(phx: Phx, token: str) -> Any:
@@ -54,5 +47,6 @@ async def test_joins_of_one_window_reach_members_as_one_diff(
             assert diff["leaves"] == {}
             seen |= set(diff["joins"]) - {"witness"}
         assert diffs < JOINERS
-    # The joins shared state reads: fewer HGETALLs than joins reached Redis.
-    assert await hgetall_calls(redis_client) - reads_before < JOINERS
+    # Joins in flight together also share one state read, but how many overlap depends on
+    # timing (a loaded machine serialises them), so that saving is measured by the
+    # join-storm benchmark (benchmarks/storms.py), not asserted here.

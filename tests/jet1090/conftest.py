@@ -15,12 +15,13 @@ from typing import Any
 
 import orjson
 import pytest
+import redis
 import redis.asyncio as aioredis
 from tangram_jet1090.config import Jet1090Config
 from tangram_jet1090.receivers import avr, beast, sbs
 from tangram_jet1090.runtime import Jet1090Runtime
 
-from tangram.testing import RedisServer, free_port
+from tangram.testing import RedisServer, free_port, wait_for
 
 #: The project's shared sample data sits beside the repository (``../shared/data``), both
 #: in a developer's checkout and in CI's clone.
@@ -187,3 +188,18 @@ def feed_server() -> Iterator[Callable[..., FeedServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+def wait_feed_subscribed(redis_url: str, channel: str = "jet1090", timeout: float = 15) -> None:
+    """Until a served jet1090 plugin has subscribed to its feed (its ``channel``
+    and the browsers' ``from:streaming-*`` pattern). Pub/sub keeps nothing: a message
+    published before that (a replay, a bound-box) is lost, and "serve answers HTTP"
+    does not mean the subscription is confirmed yet."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        wait_for(
+            lambda: client.pubsub_numsub(channel)[0][1] >= 1 and client.pubsub_numpat() >= 1,
+            timeout,
+        )
+    finally:
+        client.close()

@@ -15,6 +15,8 @@ import redis
 
 from tangram.testing import RedisServer, TangramProcess, wait_for
 
+from .conftest import wait_feed_subscribed
+
 
 def _config(redis_url: str, history: Path) -> str:
     return f"""
@@ -41,6 +43,7 @@ def test_replay_cli_feeds_serve_and_history_survives_restart(
 ) -> None:
     config = _config(redis_server.url, tmp_path / "history.sqlite")
     served = tangram_server(config)
+    wait_feed_subscribed(redis_server.url)
     wait_for(lambda: httpx.get(f"{served.url}/jet1090/stats").status_code == 200, timeout=10)
     recording = afr_slice(900, 1200)
 
@@ -98,6 +101,7 @@ aircraft_db_cache = "{tmp_path / "none.sqb"}"
 trail = 42
 """
     served = tangram_server(config)
+    wait_feed_subscribed(redis_server.url, "custom-feed")
     manifest = httpx.get(f"{served.url}/manifest.json").json()
     (entry,) = [p for p in manifest["plugins"] if p["name"] == "tangram_jet1090"]
     assert entry["config"] == {"trail": 42}
@@ -144,6 +148,7 @@ def test_serve_replays_a_configured_file_and_streams_it(
         f'replay_file = "{recording}"\nreplay_speed = 20\nreplay_loop = true\n'
     )
     served = tangram_server(config)
+    wait_feed_subscribed(redis_server.url)
     client = redis.Redis.from_url(redis_server.url)
     pubsub = client.pubsub()  # type: ignore[no-untyped-call]
     pubsub.subscribe("to:streaming-tab1:new-jet1090-data")

@@ -101,7 +101,7 @@ def test_demo_shows_simulated_ships_next_to_aircraft(demo: TangramProcess, tmp_p
             page.keyboard.press("Control+k")
             page.locator(".palette-input").wait_for(state="visible")
             page.keyboard.type(other)
-            wait_for(lambda: "Ships" in page.locator(".palette").inner_text(), timeout=10)
+            wait_for(lambda: "Ships" in (page.locator(".palette").text_content() or ""), 10)
             page.keyboard.press("Enter")
             wait_for(lambda: info.locator(".ship162-mmsi").inner_text().strip() == other, 10)
         finally:
