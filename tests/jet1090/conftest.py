@@ -52,6 +52,30 @@ def afr_slice(tmp_path: Path) -> Callable[[float, float], Path]:
     return make
 
 
+def serve_config(redis_url: str, folder: Path, *plugin_lines: str, history: bool = True) -> str:
+    """A ``tangram.toml`` for ``tangram serve`` with this plugin only, the channel off, no
+    aircraft database, and history in ``folder/history.sqlite`` keeping every point (or
+    ``history_enabled = false``); ``plugin_lines`` go into ``[plugins.tangram_jet1090]``."""
+    if history:
+        stored = f'history_path = "{folder / "history.sqlite"}"\nhistory_sample_secs = 0'
+    else:
+        stored = "history_enabled = false"
+    extra = "".join(f"{line}\n" for line in plugin_lines)
+    return f"""
+[core]
+redis_url = "{redis_url}"
+plugins = ["tangram_jet1090"]
+
+[channel]
+enabled = false
+port = {{channel_port}}
+
+[plugins.tangram_jet1090]
+{stored}
+aircraft_db_cache = "{folder / "none.sqb"}"
+{extra}"""
+
+
 @dataclass
 class Running:
     runtime: Jet1090Runtime
