@@ -109,3 +109,24 @@ async def test_history_hooks_keep_a_side_table_in_the_same_transactions(tmp_path
     with sqlite3.connect(tmp_path / "h.sqlite") as conn:
         assert conn.execute("SELECT name FROM names").fetchall() == [("new",)]
     conn.close()
+
+
+def test_recordings_are_read_plain_or_gzipped_and_a_missing_one_names_the_fix(
+    tmp_path: Path,
+) -> None:
+    import gzip
+
+    from tangram.entities.recording import open_recording
+    from tangram.errors import TangramError
+
+    class Missing(TangramError):
+        pass
+
+    plain, packed = tmp_path / "a.txt", tmp_path / "a.txt.gz"
+    plain.write_bytes(b"line 1\nline 2\n")
+    packed.write_bytes(gzip.compress(b"line 1\nline 2\n"))
+    for path in (plain, packed):
+        with open_recording(path, Missing, "unused") as lines:
+            assert list(lines) == [b"line 1\n", b"line 2\n"]
+    with pytest.raises(Missing, match=r"nope\.txt: log not found; expected lines"):
+        open_recording(tmp_path / "nope.txt", Missing, "log not found; expected lines")

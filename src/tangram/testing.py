@@ -40,6 +40,7 @@ __all__ = [
     "start_redis",
     "tangram_server",
     "wait_for",
+    "wait_for_subscribers",
 ]
 
 
@@ -86,6 +87,29 @@ def wait_for(
             last_exc = exc
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s (last error: {last_exc!r})")
+
+
+def wait_for_subscribers(
+    redis_url: str, *channels: str, patterns: int = 0, timeout: float = 15.0
+) -> None:
+    """Wait until every one of ``channels`` has a subscriber and Redis holds at least
+    ``patterns`` pattern subscriptions. Pub/sub keeps nothing, and a server that answers
+    HTTP may not have confirmed its subscriptions yet: a test that publishes to a
+    plugin right after start-up waits for this first, or its message may be lost."""
+    import redis  # only for the tests that ask
+
+    client = redis.Redis.from_url(redis_url)
+
+    def subscribed() -> bool:
+        counts = dict(client.pubsub_numsub(*channels)) if channels else {}
+        return all(counts.get(c.encode(), 0) >= 1 for c in channels) and (
+            patterns == 0 or int(client.pubsub_numpat()) >= patterns
+        )
+
+    try:
+        wait_for(subscribed, timeout)
+    finally:
+        client.close()
 
 
 def run_cli(

@@ -15,13 +15,12 @@ from typing import Any
 
 import orjson
 import pytest
-import redis
 import redis.asyncio as aioredis
 from tangram_jet1090.config import Jet1090Config
 from tangram_jet1090.receivers import avr, beast, sbs
 from tangram_jet1090.runtime import Jet1090Runtime
 
-from tangram.testing import RedisServer, free_port, wait_for
+from tangram.testing import RedisServer, free_port, wait_for_subscribers
 
 #: The project's shared sample data sits beside the repository (``../shared/data``), both
 #: in a developer's checkout and in CI's clone.
@@ -51,6 +50,30 @@ def afr_slice(tmp_path: Path) -> Callable[[float, float], Path]:
         return slice_recording(tmp_path / f"afr-{start:g}-{end:g}.jsonl.gz", start, end)
 
     return make
+
+
+def serve_config(redis_url: str, folder: Path, *plugin_lines: str, history: bool = True) -> str:
+    """A ``tangram.toml`` for ``tangram serve`` with this plugin only, the channel off, no
+    aircraft database, and history in ``folder/history.sqlite`` keeping every point (or
+    ``history_enabled = false``); ``plugin_lines`` go into ``[plugins.tangram_jet1090]``."""
+    if history:
+        stored = f'history_path = "{folder / "history.sqlite"}"\nhistory_sample_secs = 0'
+    else:
+        stored = "history_enabled = false"
+    extra = "".join(f"{line}\n" for line in plugin_lines)
+    return f"""
+[core]
+redis_url = "{redis_url}"
+plugins = ["tangram_jet1090"]
+
+[channel]
+enabled = false
+port = {{channel_port}}
+
+[plugins.tangram_jet1090]
+{stored}
+aircraft_db_cache = "{folder / "none.sqb"}"
+{extra}"""
 
 
 @dataclass
@@ -191,15 +214,7 @@ def feed_server() -> Iterator[Callable[..., FeedServer]]:
 
 
 def wait_feed_subscribed(redis_url: str, channel: str = "jet1090", timeout: float = 15) -> None:
-    """Until a served jet1090 plugin has subscribed to its feed (its ``channel``
-    and the browsers' ``from:streaming-*`` pattern). Pub/sub keeps nothing: a message
-    published before that (a replay, a bound-box) is lost, and "serve answers HTTP"
-    does not mean the subscription is confirmed yet."""
-    client = redis.Redis.from_url(redis_url)
-    try:
-        wait_for(
-            lambda: client.pubsub_numsub(channel)[0][1] >= 1 and client.pubsub_numpat() >= 1,
-            timeout,
-        )
-    finally:
-        client.close()
+    """Until a served jet1090 plugin has subscribed to its feed (its ``channel`` and the
+    browsers' ``from:streaming-*`` pattern): a replay or a bound-box published before
+    that is lost."""
+    wait_for_subscribers(redis_url, channel, patterns=1, timeout=timeout)

@@ -14,25 +14,10 @@ import pytest
 
 from tangram.testing import RedisServer, TangramProcess, run_cli
 
+from .conftest import serve_config
+
 PARIS = {"north": 49.5, "south": 48.5, "east": 3.0, "west": 2.0}
 ELSEWHERE = {"north": 44.0, "south": 43.0, "east": 6.0, "west": 5.0}
-
-
-def _config(redis_url: str, history: Path) -> str:
-    return f"""
-[core]
-redis_url = "{redis_url}"
-plugins = ["tangram_jet1090"]
-
-[channel]
-enabled = false
-port = {{channel_port}}
-
-[plugins.tangram_jet1090]
-history_path = "{history}"
-history_sample_secs = 0
-aircraft_db_cache = "{history.parent / "none.sqb"}"
-"""
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +36,7 @@ def test_search_slices_the_past_and_the_range(
     afr_slice: Callable[[float, float], Path],
     tmp_path: Path,
 ) -> None:
-    served = tangram_server(_config(redis_server.url, tmp_path / "history.sqlite"))
+    served = tangram_server(serve_config(redis_server.url, tmp_path))
     empty = _get(served, "/jet1090/history/range")
     assert empty == {"start": None, "stop": None, "flights": 0, "retention_secs": 86400}
     assert _get(served, "/jet1090/search", q="AFR") == []
@@ -164,7 +149,7 @@ GOOD: list[tuple[str, dict[str, Any]]] = [
 def test_bad_parameters_get_a_422_naming_them(
     redis_server: RedisServer, tangram_server: Callable[..., TangramProcess], tmp_path: Path
 ) -> None:
-    served = tangram_server(_config(redis_server.url, tmp_path / "history.sqlite"))
+    served = tangram_server(serve_config(redis_server.url, tmp_path))
     for route, params, name in BAD:
         refused = httpx.get(f"{served.url}{route}", params=params)
         assert refused.status_code == 422, (route, params, refused.text)
@@ -180,7 +165,7 @@ def test_history_commands_size_retention_purge(
     afr_slice: Callable[[float, float], Path],
     tmp_path: Path,
 ) -> None:
-    served = tangram_server(_config(redis_server.url, tmp_path / "history.sqlite"))
+    served = tangram_server(serve_config(redis_server.url, tmp_path))
     config = str(served.config_path)
     replayed = _cli("replay", str(afr_slice(900, 1000)), "--speed", "100", "--config", config)
     assert replayed.returncode == 0, replayed.stderr

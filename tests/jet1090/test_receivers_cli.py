@@ -16,7 +16,7 @@ from tangram_jet1090.replay import iter_recording
 
 from tangram.testing import RedisServer, TangramProcess, run_cli, wait_for
 
-from .conftest import FeedServer, receiver_feed
+from .conftest import FeedServer, receiver_feed, serve_config
 
 
 def test_publish_decoded_and_record_path(
@@ -30,23 +30,17 @@ def test_publish_decoded_and_record_path(
     client = redis.Redis.from_url(redis_server.url)
     pubsub = client.pubsub()  # type: ignore[no-untyped-call]
     pubsub.subscribe("jet1090")
-    served = tangram_server(f"""
-[core]
-redis_url = "{redis_server.url}"
-plugins = ["tangram_jet1090"]
-
-[channel]
-enabled = false
-port = {{channel_port}}
-
-[plugins.tangram_jet1090]
-history_enabled = false
-aircraft_db_cache = "{tmp_path / "none.sqb"}"
-sources = ["beast://{receiver.url}"]
-reference = [49.01, 2.55]
-publish_decoded = true
-record_path = "{recording}"
-""")
+    served = tangram_server(
+        serve_config(
+            redis_server.url,
+            tmp_path,
+            f'sources = ["beast://{receiver.url}"]',
+            "reference = [49.01, 2.55]",
+            "publish_decoded = true",
+            f'record_path = "{recording}"',
+            history=False,
+        )
+    )
     published: list[dict[str, object]] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -12,28 +12,12 @@ import pytest
 
 from tangram.testing import RedisServer, TangramProcess, wait_for
 
-from .conftest import FeedServer, receiver_feed
+from .conftest import FeedServer, receiver_feed, serve_config
 
 
 def _config(redis_url: str, tmp_path: Path, sources: list[str], extra: str = "") -> str:
     listed = ", ".join(f'"{s}"' for s in sources)
-    return f"""
-[core]
-redis_url = "{redis_url}"
-plugins = ["tangram_jet1090"]
-
-[channel]
-enabled = false
-port = {{channel_port}}
-
-[plugins.tangram_jet1090]
-history_path = "{tmp_path / "history.sqlite"}"
-history_sample_secs = 0
-aircraft_db_cache = "{tmp_path / "none.sqb"}"
-sources = [{listed}]
-reference = "LFPG"
-{extra}
-"""
+    return serve_config(redis_url, tmp_path, f"sources = [{listed}]", 'reference = "LFPG"', extra)
 
 
 def _get(served: TangramProcess, path: str) -> Any:

@@ -15,24 +15,7 @@ import redis
 
 from tangram.testing import RedisServer, TangramProcess, wait_for
 
-from .conftest import wait_feed_subscribed
-
-
-def _config(redis_url: str, history: Path) -> str:
-    return f"""
-[core]
-redis_url = "{redis_url}"
-plugins = ["tangram_jet1090"]
-
-[channel]
-enabled = false
-port = {{channel_port}}
-
-[plugins.tangram_jet1090]
-history_path = "{history}"
-history_sample_secs = 0
-aircraft_db_cache = "{history.parent / "none.sqb"}"
-"""
+from .conftest import serve_config, wait_feed_subscribed
 
 
 def test_replay_cli_feeds_serve_and_history_survives_restart(
@@ -41,7 +24,7 @@ def test_replay_cli_feeds_serve_and_history_survives_restart(
     afr_slice: Callable[[float, float], Path],
     tmp_path: Path,
 ) -> None:
-    config = _config(redis_server.url, tmp_path / "history.sqlite")
+    config = serve_config(redis_server.url, tmp_path)
     served = tangram_server(config)
     wait_feed_subscribed(redis_server.url)
     wait_for(lambda: httpx.get(f"{served.url}/jet1090/stats").status_code == 200, timeout=10)
@@ -128,7 +111,7 @@ trail = 42
 def test_trajectory_refuses_an_icao24_with_a_trailing_newline(
     redis_server: RedisServer, tangram_server: Callable[..., TangramProcess], tmp_path: Path
 ) -> None:
-    served = tangram_server(_config(redis_server.url, tmp_path / "history.sqlite"))
+    served = tangram_server(serve_config(redis_server.url, tmp_path))
     # `^...$` with re.match accepted "393322\n": `$` also matches before a final newline.
     for raw in ("393322%0A", "393322%0a", "%0A393322", "393322%0D%0A"):
         refused = httpx.get(f"{served.url}/jet1090/data/{raw}")
@@ -144,8 +127,12 @@ def test_serve_replays_a_configured_file_and_streams_it(
     tmp_path: Path,
 ) -> None:
     recording = afr_slice(0, 600)  # taxi at CDG
-    config = _config(redis_server.url, tmp_path / "history.sqlite") + (
-        f'replay_file = "{recording}"\nreplay_speed = 20\nreplay_loop = true\n'
+    config = serve_config(
+        redis_server.url,
+        tmp_path,
+        f'replay_file = "{recording}"',
+        "replay_speed = 20",
+        "replay_loop = true",
     )
     served = tangram_server(config)
     wait_feed_subscribed(redis_server.url)

@@ -3,6 +3,7 @@ a balloon published on Redis shows up in a browser's frame and in its trajectory
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable
@@ -12,7 +13,7 @@ import httpx
 import orjson
 import redis.asyncio as aioredis
 
-from tangram.testing import RedisServer, TangramProcess
+from tangram.testing import RedisServer, TangramProcess, wait_for_subscribers
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 WAIT = 20.0
@@ -37,6 +38,8 @@ async def test_the_guides_balloon_plugin_streams_and_keeps_history(
         f'[core]\nredis_url = "{redis_server.url}"\nplugins = ["balloons"]\n',
         env={"PYTHONPATH": str(site)},
     )
+    # the plugin's feed: the balloons channel and the browsers' from:streaming-* pattern
+    await asyncio.to_thread(wait_for_subscribers, redis_server.url, "balloons", patterns=1)
     redis = aioredis.Redis.from_url(redis_server.url)
     pubsub = redis.pubsub()
     try:

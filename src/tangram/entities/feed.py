@@ -60,6 +60,15 @@ class EntityFeed:
         self.position_field = position_field
         self.counters = FeedCounters()
 
+    async def open(self) -> None:
+        """Open the history database, if any (with :func:`runtime_lifespan`, at start-up)."""
+        if self.history is not None:
+            await self.history.open()
+
+    async def close(self) -> None:
+        if self.history is not None:
+            await self.history.close()
+
     def update(
         self, key: Hashable, timestamp: float | None, fields: dict[str, Any]
     ) -> dict[str, Any] | None:

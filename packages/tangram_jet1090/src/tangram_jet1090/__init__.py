@@ -9,10 +9,9 @@ Paris. See docs/jet1090.md.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import tangram
+from tangram.entities import runtime_lifespan
 
 from .api import router
 from .api_history import router as history_router
@@ -23,18 +22,9 @@ from .runtime import RUNTIME, Jet1090Runtime
 __all__ = ["RUNTIME", "Jet1090Config", "Jet1090Runtime", "plugin"]
 
 
-@asynccontextmanager
-async def lifespan(backend_state: tangram.BackendState) -> AsyncIterator[None]:
-    source = backend_state.config.source
-    runtime = Jet1090Runtime(
-        plugin.config, backend_state.redis_url, base_dir=source.parent if source else None
-    )
-    await runtime.open()
-    try:
-        with RUNTIME.bound(backend_state, runtime):
-            yield
-    finally:
-        await runtime.close()
+lifespan = runtime_lifespan(
+    RUNTIME, lambda state, base_dir: Jet1090Runtime(plugin.config, state.redis_url, base_dir)
+)
 
 
 plugin: tangram.Plugin[Jet1090Config] = tangram.Plugin(

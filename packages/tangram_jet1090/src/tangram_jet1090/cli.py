@@ -11,7 +11,7 @@ import typer
 
 import tangram
 from tangram.config import load_plugin_config
-from tangram.embedded_redis import DEFAULT_LOCAL, redis_answers
+from tangram.entities.recording import serve_redis_url
 from tangram.redis import from_url
 
 from .config import DEMO_FILE, Jet1090Config
@@ -56,7 +56,7 @@ def replay_command(
     settings = tangram.load_config(config)
     # The same table, read the same way, as tangram serve (frontend sub-table, spellings).
     plugin_config = load_plugin_config(settings, Jet1090Config, _PLUGIN)
-    url = redis_url or _redis_url(settings)
+    url = redis_url or serve_redis_url(settings, _PLUGIN)
     path = DEMO_FILE if str(file) == "demo" else file
     stats = ReplayStats()
     try:
@@ -66,24 +66,6 @@ def replay_command(
     except KeyboardInterrupt:
         pass
     typer.echo(f"published {stats.published} messages in {stats.rounds} round(s)")
-
-
-def _redis_url(settings: tangram.TangramConfig) -> str:
-    """The Redis ``tangram serve`` would use with this configuration."""
-    url = settings.core.redis_url
-    if url is None and redis_answers(*DEFAULT_LOCAL):
-        return "redis://{}:{}/0".format(*DEFAULT_LOCAL)
-    if url is None or url == "embedded":
-        # An embedded Redis listens on a random port only tangram serve knows.
-        why = "nothing answers on 127.0.0.1:6379" if url is None else "it is 'embedded'"
-        raise tangram.ConfigError(
-            f"core.redis_url is not a URL and {why}, so tangram serve runs its own Redis on "
-            "a random port that this command cannot know. Pass --redis-url redis://HOST:PORT,"
-            ' set core.redis_url, or let serve replay the file itself with replay_file = "..."'
-            " in [plugins.tangram_jet1090]",
-            source=settings.source_name,
-        )
-    return url
 
 
 async def _replay(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from tangram.entities import EntityPluginConfig, data_dir
 
 from .receivers.reference import resolve_reference
 from .receivers.sources import parse_source
@@ -20,8 +23,7 @@ MAX_SOURCES = 64
 
 def default_data_dir() -> Path:
     """Where the history database lives unless ``history_path`` says otherwise."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "tangram_jet1090"
+    return data_dir("tangram_jet1090")
 
 
 def default_cache_dir() -> Path:
@@ -30,32 +32,17 @@ def default_cache_dir() -> Path:
     return Path(base) / "tangram_jet1090"
 
 
-class Jet1090Config(BaseModel):
-    """Every key is optional; the defaults follow the jet1090 conventions."""
+class Jet1090Config(EntityPluginConfig):
+    """Every key is optional; the defaults follow the jet1090 conventions. Streaming,
+    history (``GET /jet1090/data/{icao24}``) and replay keys: :class:`EntityPluginConfig`."""
 
-    # A typo in this table would silently keep a default: reject unknown keys.
-    model_config = ConfigDict(extra="forbid")
+    data_dir_name: ClassVar[str] = "tangram_jet1090"
+    demo_file: ClassVar[Path | None] = DEMO_FILE
 
     #: Redis channel jet1090 publishes on (``jet1090 --redis-topic``).
     jet1090_channel: str = Field(default="jet1090", min_length=1)
     #: Aircraft not heard from for this many seconds disappear.
     state_vector_expire: float = Field(default=20.0, gt=0)
-    #: Seconds between two frames streamed to each browser.
-    stream_interval_secs: float = Field(default=1.0, gt=0, le=60)
-    #: Streaming clients that sent nothing (join, bound-box) for this long are dropped;
-    #: a safety net behind the gateway's leave/disconnect events (the frontend re-sends
-    #: its bound-box every 30 s).
-    streaming_client_timeout_secs: float = Field(default=300.0, gt=0)
-
-    #: Keep trajectories on disk (SQLite) for ``GET /jet1090/data/{icao24}``.
-    history_enabled: bool = True
-    #: SQLite file; default ``$XDG_DATA_HOME/tangram_jet1090/history.sqlite``. Relative
-    #: paths are relative to the folder of ``tangram.toml``.
-    history_path: str | None = None
-    #: Points older than this many seconds are pruned.
-    history_retention_secs: float = Field(default=86400.0, gt=0)
-    #: At most one stored point per aircraft per this many seconds (0: every position).
-    history_sample_secs: float = Field(default=1.0, ge=0)
 
     #: BaseStation database (``basestation.zip`` or a bare ``.sqb``) for registration and
     #: type; downloaded in the background. Unset: only a cached copy is used.
@@ -64,14 +51,6 @@ class Jet1090Config(BaseModel):
     aircraft_db_cache: str | None = None
     #: A cached database older than this is downloaded again (when a URL is set).
     aircraft_db_max_age_days: float = Field(default=30.0, gt=0)
-
-    #: A ``.jsonl``/``.jsonl.gz`` recording that ``tangram serve`` replays on the
-    #: channel, or ``"demo"`` for the recording shipped with the plugin.
-    replay_file: str | None = None
-    #: Replay speed factor (2.0: twice as fast).
-    replay_speed: float = Field(default=1.0, gt=0, le=1000)
-    #: Start again at the end of the recording.
-    replay_loop: bool = False
 
     #: Receivers read directly: ``beast://HOST:PORT``, ``avr://...``, ``sbs://...``.
     sources: list[str] = Field(default_factory=list, max_length=MAX_SOURCES)
@@ -100,26 +79,7 @@ class Jet1090Config(BaseModel):
             resolve_reference(value)
         return value
 
-    def resolve(self, value: str, base: Path | None) -> Path:
-        """A path from this table, relative to the configuration file's folder."""
-        path = Path(value).expanduser()
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        return path
-
-    def history_file(self, base: Path | None) -> Path:
-        if self.history_path:
-            return self.resolve(self.history_path, base)
-        return default_data_dir() / "history.sqlite"
-
     def aircraft_db_file(self, base: Path | None) -> Path:
         if self.aircraft_db_cache:
             return self.resolve(self.aircraft_db_cache, base)
         return default_cache_dir() / "basestation.sqb"
-
-    def replay_path(self, base: Path | None) -> Path | None:
-        if not self.replay_file:
-            return None
-        if self.replay_file == "demo":
-            return DEMO_FILE
-        return self.resolve(self.replay_file, base)

@@ -9,7 +9,6 @@ window and vanish at once. Messages due at the same moment go out in one pipelin
 from __future__ import annotations
 
 import asyncio
-import gzip
 import logging
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from typing import IO, Any
 import orjson
 import redis.asyncio as aioredis
 
+from tangram.entities.recording import open_recording
 from tangram.errors import TangramError
 
 __all__ = ["ReplayError", "ReplayStats", "iter_recording", "replay"]
@@ -51,16 +51,12 @@ class ReplayStats:
 
 
 def _open(path: Path) -> IO[bytes]:
-    if not path.is_file():
-        raise ReplayError(
-            f"{path}: recording not found; expected a .jsonl or .jsonl.gz file of jet1090 "
-            "messages (one JSON object per line)"
-        )
-    with path.open("rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    if gzipped:
-        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
+    return open_recording(
+        path,
+        ReplayError,
+        "recording not found; expected a .jsonl or .jsonl.gz file of jet1090 messages "
+        "(one JSON object per line)",
+    )
 
 
 def iter_recording(path: Path, stats: ReplayStats | None = None) -> Iterator[dict[str, Any]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -20,8 +19,7 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
-from tangram.entities import CONTROL_PATTERN, publish_frames, run_every
-from tangram.errors import ConfigError
+from tangram.entities import CONTROL_PATTERN, open_history, publish_frames, run_every
 from tangram.state import StateSlot
 
 from .aircraft import AircraftTable
@@ -84,15 +82,7 @@ class Jet1090Runtime:
     # -- lifecycle -------------------------------------------------------------------
 
     async def open(self) -> None:
-        if self.history is not None:
-            try:
-                await self.history.open()
-            except (OSError, sqlite3.Error) as exc:
-                raise ConfigError(
-                    f"history database {self.history.path} cannot be opened ({exc}); set "
-                    "history_path to a writable file, or history_enabled = false",
-                    key="plugins.tangram_jet1090.history_path",
-                ) from exc
+        await open_history(self.history, "tangram_jet1090")
         cached = self.config.aircraft_db_file(self.base_dir)
         if cached.is_file():
             self._use_database(cached)

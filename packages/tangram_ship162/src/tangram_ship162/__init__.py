@@ -9,10 +9,8 @@ docs/ship162.md.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import tangram
+from tangram.entities import runtime_lifespan
 
 from .api import router
 from .cli import app as commands
@@ -22,18 +20,9 @@ from .runtime import RUNTIME, Ship162Runtime
 __all__ = ["RUNTIME", "Ship162Config", "Ship162Runtime", "plugin"]
 
 
-@asynccontextmanager
-async def lifespan(backend_state: tangram.BackendState) -> AsyncIterator[None]:
-    source = backend_state.config.source
-    runtime = Ship162Runtime(
-        plugin.config, backend_state.redis_url, base_dir=source.parent if source else None
-    )
-    await runtime.open()
-    try:
-        with RUNTIME.bound(backend_state, runtime):
-            yield
-    finally:
-        await runtime.close()
+lifespan = runtime_lifespan(
+    RUNTIME, lambda state, base_dir: Ship162Runtime(plugin.config, state.redis_url, base_dir)
+)
 
 
 plugin: tangram.Plugin[Ship162Config] = tangram.Plugin(

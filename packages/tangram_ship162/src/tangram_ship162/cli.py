@@ -14,7 +14,7 @@ import typer
 
 import tangram
 from tangram.config import load_plugin_config
-from tangram.embedded_redis import DEFAULT_LOCAL, redis_answers
+from tangram.entities.recording import serve_redis_url
 
 from .config import DEMO_FILE, Ship162Config
 from .nmea import NmeaDecoder
@@ -27,6 +27,8 @@ __all__ = ["app"]
 app = typer.Typer(help="Live ships from AIS: replay NMEA logs.", no_args_is_help=True)
 
 _PLUGIN = "tangram_ship162"
+#: The way out of an embedded Redis that only this plugin has.
+_UDP_INSTEAD = " send to a udp:// source with --udp HOST:PORT,"
 
 
 @app.command("replay")
@@ -75,7 +77,7 @@ def replay_command(
                 raise tangram.ConfigError(
                     "plugins.tangram_ship162.redis_channel is empty: set it, or use --udp"
                 )
-            url = redis_url or _redis_url(settings)
+            url = redis_url or serve_redis_url(settings, _PLUGIN, _UDP_INSTEAD)
             channel = plugin_config.redis_channel
             asyncio.run(_to_redis(path, speed, loop, lines_per_sec, url, channel, stats))
     except KeyboardInterrupt:
@@ -84,20 +86,6 @@ def replay_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"replayed {stats.lines} lines in {stats.rounds} round(s)")
-
-
-def _redis_url(settings: tangram.TangramConfig) -> str:
-    url = settings.core.redis_url
-    if url is None and redis_answers(*DEFAULT_LOCAL):
-        return "redis://{}:{}/0".format(*DEFAULT_LOCAL)
-    if url is None or url == "embedded":
-        raise tangram.ConfigError(
-            "core.redis_url is not a URL, so tangram serve runs its own Redis on a port this "
-            "command cannot know. Pass --redis-url redis://HOST:PORT, send to a udp:// source "
-            'with --udp HOST:PORT, or set replay_file = "..." in [plugins.tangram_ship162]',
-            source=settings.source_name,
-        )
-    return url
 
 
 async def _to_udp(

@@ -9,7 +9,6 @@ come at ``lines_per_sec`` times ``speed``. Gzipped logs are read as they are.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import re
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from tangram.entities.recording import open_recording
 from tangram.errors import TangramError
 
 __all__ = ["ReplayError", "ReplayStats", "paced_lines", "shift_tag_time"]
@@ -40,14 +40,12 @@ class ReplayStats:
 
 
 def _open(path: Path) -> IO[bytes]:
-    if not path.is_file():
-        raise ReplayError(
-            f"{path}: NMEA log not found; expected a text file of !AIVDM sentences, one "
-            'per line (optionally gzipped), or "demo"'
-        )
-    with path.open("rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    return gzip.GzipFile(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
+    return open_recording(
+        path,
+        ReplayError,
+        "NMEA log not found; expected a text file of !AIVDM sentences, one per line "
+        '(optionally gzipped), or "demo"',
+    )
 
 
 def tag_time(line: bytes) -> float | None:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tangram.entities import EntityFeed, EntityTable, HistoryStore, StreamingClients
-from tangram.errors import ConfigError
+from tangram.entities import (
+    EntityFeed,
+    EntityTable,
+    HistoryStore,
+    StreamingClients,
+    open_history,
+)
 from tangram.state import StateSlot
 
 from .config import Ship162Config
@@ -92,15 +96,7 @@ class Ship162Runtime:
         return self.feed.history
 
     async def open(self) -> None:
-        if self.history is not None:
-            try:
-                await self.history.open()
-            except (OSError, sqlite3.Error) as exc:
-                raise ConfigError(
-                    f"history database {self.history.path} cannot be opened ({exc}); set "
-                    "history_path to a writable file, or history_enabled = false",
-                    key="plugins.tangram_ship162.history_path",
-                ) from exc
+        await open_history(self.history, "tangram_ship162")
 
     async def close(self) -> None:
         if self.history is not None:
