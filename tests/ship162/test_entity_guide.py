@@ -38,8 +38,9 @@ async def test_the_guides_balloon_plugin_streams_and_keeps_history(
         f'[core]\nredis_url = "{redis_server.url}"\nplugins = ["balloons"]\n',
         env={"PYTHONPATH": str(site)},
     )
-    # the plugin's feed: the balloons channel and the browsers' from:streaming-* pattern
-    await asyncio.to_thread(wait_for_subscribers, redis_server.url, "balloons", patterns=1)
+    # the plugin's feed: "balloons" and the browsers' from:streaming-* (Subscriber
+    # subscribes to both as patterns)
+    await asyncio.to_thread(wait_for_subscribers, redis_server.url, patterns=2)
     redis = aioredis.Redis.from_url(redis_server.url)
     pubsub = redis.pubsub()
     try:
