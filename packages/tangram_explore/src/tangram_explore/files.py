@@ -109,7 +109,7 @@ def _jsonl_columns(body: bytes) -> dict[str, list[Any]]:
 
 def _parquet_columns(body: bytes) -> dict[str, list[Any]]:
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow.parquet as pq
     except ImportError:
         raise ExploreError(
             "reading Parquet needs pyarrow on the server: pip install pyarrow"
