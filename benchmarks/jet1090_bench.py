@@ -277,8 +277,14 @@ async def bench(args: argparse.Namespace) -> None:
         # the measured client plus --clients - 1 others, all looking at the whole feed
         # (on each client's private topic, as the gateway would pass its pushes on)
         for i in range(args.clients):
+            client_id = CLIENT if i == 0 else f"extra{i}"
+            # a client is served while its private topic is joined: the gateway's event
             await redis.publish(
-                f"from:streaming-{CLIENT if i == 0 else f'extra{i}'}:bound-box",
+                f"from:streaming-{client_id}:phx_join",
+                orjson.dumps({"id": client_id, "phx_ref": f"bench-{i}"}),
+            )
+            await redis.publish(
+                f"from:streaming-{client_id}:bound-box",
                 orjson.dumps({"northEastLat": 90, "northEastLng": 180,
                               "southWestLat": -90, "southWestLng": -180}),
             )  # fmt: skip
