@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from .plugin import Plugin, ServiceSpec
 from .redis import backoff_delays
 from .redis_url import redact_url
+from .resp import RECONNECT_DELAYS
 from .state import BackendState
 
 __all__ = ["ServiceSupervisor", "wait_for_redis"]
@@ -32,8 +33,12 @@ HEALTHY_AFTER = 60.0
 
 
 async def wait_for_redis(client: aioredis.Redis, url: str) -> None:
-    """Return once Redis answers; log clearly (once, then every minute) while it does not."""
-    delays = backoff_delays(0.2, 5.0)
+    """Return once Redis answers; log clearly (once, then every minute) while it does not.
+
+    It retries on the one reconnect policy every Redis client in tangram follows
+    (``tangram.resp.RECONNECT_DELAYS``), so services and the gateway notice a returning
+    Redis at the same moment."""
+    delays = RECONNECT_DELAYS
     attempt, last_report = 0, 0.0
     while True:
         try:
