@@ -1,17 +1,36 @@
 """What the entity plugins' replay commands share: reading a recording that may be
-gzipped, and finding the Redis that ``tangram serve`` uses with a configuration."""
+gzipped, finding the Redis that ``tangram serve`` uses with a configuration, and the
+command-line options every replay takes (so that ``--speed`` or ``--config`` mean the same
+in ``tangram jet1090 replay`` and ``tangram ship162 replay``)."""
 
 from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import IO
+from typing import IO, Annotated
+
+import typer
 
 from ..config import TangramConfig
 from ..embedded_redis import DEFAULT_LOCAL, redis_answers
 from ..errors import ConfigError, TangramError
 
-__all__ = ["open_recording", "serve_redis_url"]
+__all__ = [
+    "ConfigOption",
+    "LoopOption",
+    "RedisUrlOption",
+    "SpeedOption",
+    "open_recording",
+    "serve_redis_url",
+]
+
+SpeedOption = Annotated[float, typer.Option(help="Speed factor (2: twice as fast).")]
+LoopOption = Annotated[bool, typer.Option("--loop", help="Start again at the end.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="tangram.toml to read.")]
+RedisUrlOption = Annotated[
+    str | None,
+    typer.Option("--redis-url", help="Override core.redis_url from the configuration."),
+]
 
 
 def open_recording(path: Path, error: type[TangramError], expected: str) -> IO[bytes]:

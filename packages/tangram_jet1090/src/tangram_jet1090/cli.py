@@ -11,7 +11,13 @@ import typer
 
 import tangram
 from tangram.config import load_plugin_config
-from tangram.entities.recording import serve_redis_url
+from tangram.entities.recording import (
+    ConfigOption,
+    LoopOption,
+    RedisUrlOption,
+    SpeedOption,
+    serve_redis_url,
+)
 from tangram.redis import from_url
 
 from .config import DEMO_FILE, Jet1090Config
@@ -37,15 +43,10 @@ def replay_command(
         Path,
         typer.Argument(help='A .jsonl or .jsonl.gz recording of jet1090 messages, or "demo".'),
     ],
-    speed: Annotated[float, typer.Option(help="Speed factor (2: twice as fast).")] = 1.0,
-    loop: Annotated[bool, typer.Option("--loop", help="Start again at the end.")] = False,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="tangram.toml to read.")
-    ] = None,
-    redis_url: Annotated[
-        str | None,
-        typer.Option("--redis-url", help="Override core.redis_url from the configuration."),
-    ] = None,
+    speed: SpeedOption = 1.0,
+    loop: LoopOption = False,
+    config: ConfigOption = None,
+    redis_url: RedisUrlOption = None,
     channel: Annotated[
         str | None,
         typer.Option(help="Override jet1090_channel from the configuration."),

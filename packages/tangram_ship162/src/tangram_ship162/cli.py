@@ -14,7 +14,13 @@ import typer
 
 import tangram
 from tangram.config import load_plugin_config
-from tangram.entities.recording import serve_redis_url
+from tangram.entities.recording import (
+    ConfigOption,
+    LoopOption,
+    RedisUrlOption,
+    SpeedOption,
+    serve_redis_url,
+)
 
 from .config import DEMO_FILE, Ship162Config
 from .nmea import NmeaDecoder
@@ -37,8 +43,8 @@ def replay_command(
         Path,
         typer.Argument(help='An NMEA log (!AIVDM lines, tag blocks optional), or "demo".'),
     ],
-    speed: Annotated[float, typer.Option(help="Speed factor (2: twice as fast).")] = 1.0,
-    loop: Annotated[bool, typer.Option("--loop", help="Start again at the end.")] = False,
+    speed: SpeedOption = 1.0,
+    loop: LoopOption = False,
     lines_per_sec: Annotated[
         float, typer.Option(help="Pace of a log without tag-block timestamps.")
     ] = 50.0,
@@ -46,13 +52,8 @@ def replay_command(
         str | None,
         typer.Option(help="Send the lines as UDP datagrams to HOST:PORT instead of Redis."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="tangram.toml to read.")
-    ] = None,
-    redis_url: Annotated[
-        str | None,
-        typer.Option("--redis-url", help="Override core.redis_url from the configuration."),
-    ] = None,
+    config: ConfigOption = None,
+    redis_url: RedisUrlOption = None,
 ) -> None:
     """Play a log now: decoded messages on the plugin's Redis channel (as upstream's
     ship162 decoder publishes them), or the raw lines to a UDP source with --udp."""
