@@ -286,3 +286,28 @@ def test_mutated_frames_never_raise() -> None:
         data[rng.randrange(len(data))] = rng.randrange(256)
         for action in s.receive_binary(bytes(data[: rng.randint(0, len(data))])):
             assert not isinstance(action, Close) or action.code == 1007
+
+
+def test_prebuilt_acks_and_prefixes_equal_the_general_encoders() -> None:
+    """The per-socket one-entry memos (PrefixMemo, the ack parts) give the same bytes
+    as encoding every name afresh, across changes of join_ref, topic, event and ref."""
+    session = Session(lambda token, topic: "c", lambda: "r.1")
+    for topic in ("t", "té", 'q"x'):
+        session.receive_text(json.dumps(["1", "1", topic, "phx_join", {}]))
+    memo = wire.PrefixMemo()
+    frames = [
+        [jr, ref, topic, event, {"v": 1}]
+        for topic in ("t", "té", 'q"x')
+        for jr in ("1", None)
+        for ref in ("2", '3"', None)
+        for event in ("in", "ü")
+    ]
+    for items in frames:
+        text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+        assert wire.decode_text_frame(text, memo) == wire.decode_text_frame(text)
+        (action,) = session.receive_text(text) or [None]
+        if items[1] is None:
+            assert action is not None and isinstance(action, Publish) and action.ok() is None
+            continue
+        assert isinstance(action, Publish)
+        assert action.ok() == phoenix.reply(items[0], items[1], items[2], "ok")
