@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .fragments import Message
+from .inbound import Message
 
 __all__ = ["MAX_BACKLOG", "Backlog"]
 

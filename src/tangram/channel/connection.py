@@ -1,7 +1,9 @@
 """One client connection: HTTP (h11) until it upgrades, then a WebSocket.
 
-Framing is websockets' sans-I/O ``ServerProtocol`` (no extensions, so no
-permessage-deflate); the Phoenix logic is :class:`~tangram.channel.phoenix.Session`.
+The handshake is validated by websockets' sans-I/O ``ServerProtocol`` (no extensions,
+so no permessage-deflate); after it, inbound frames are read by
+:class:`~tangram.channel.inbound.MessageReader` and the Phoenix logic is
+:class:`~tangram.channel.phoenix.Session`.
 Everything the gateway needs from a connection is synchronous, so a joined socket
 costs no task: broadcasts are queued by the hub and written once per Redis batch.
 """
@@ -17,16 +19,24 @@ from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
-from websockets.frames import Frame
 from websockets.http11 import Request
-from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from ..config import ChannelConfig
 from .backlog import Backlog
-from .fragments import Assembler, FragmentError, Message
 from .handshake import HttpPhase, Upgrade, error_response
 from .http import HttpResponse, OriginPolicy
+from .inbound import (
+    CLOSE_TOO_BIG,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    Control,
+    Message,
+    MessageReader,
+    Violation,
+    close_payload,
+)
 from .limits import InboundBudget, LogThrottle
 from .phoenix import Action, Close, Join, Leave, Membership, Publish, Send, Session
 from .wire import OP_TEXT, ws_frame
@@ -87,7 +97,9 @@ class Connection(asyncio.Protocol):
         self.gw = gateway
         self.transport: asyncio.Transport | None = None
         self.http: HttpPhase | None = None
-        self.ws: ServerProtocol | None = None
+        #: The WebSocket's frame reader, once the handshake is done.
+        self.ws: MessageReader | None = None
+        self.close_sent: int | None = None  # the close code we sent
         self.session: Session | None = None
         #: Memberships that took effect (kept by the gateway's joins): whatever happens
         #: to the session's own view, these are ended when the socket ends.
@@ -98,9 +110,7 @@ class Connection(asyncio.Protocol):
         self._drained_mark = 0
         self.closing = False
         self._outbox: list[bytes] = []
-        max_frame = gateway.config.max_frame_bytes
-        self._assembler = Assembler(max_frame)
-        self._backlog = Backlog(BACKLOG_FRAMES * max_frame)
+        self._backlog = Backlog(BACKLOG_FRAMES * gateway.config.max_frame_bytes)
         self._abort_timer: asyncio.TimerHandle | None = None
         self._held = 0  # inbound bytes charged to the worker's budget
 
@@ -143,10 +153,9 @@ class Connection(asyncio.Protocol):
             self.closing = True
             self._end_session("disconnect")
         # Give back what this socket held, to the budget and to the allocator.
-        self._assembler.clear()
         self._backlog.clear()
         if self.ws is not None:
-            _incomplete(self.ws).clear()
+            self.ws.clear()
         self.gw.inbound.resize(self._held, 0)
         self._held = 0
 
@@ -183,7 +192,7 @@ class Connection(asyncio.Protocol):
             transport.close()
             return
         self.http = None
-        self.ws = ServerProtocol(state=State.OPEN, max_size=self._assembler.max_bytes)
+        self.ws = MessageReader(self.gw.config.max_frame_bytes)
         query = parse_qs(url.query)
         user_token = query.get("userToken", [None])[0]
         vsn = query.get("vsn", ["2.0.0"])[0]
@@ -200,41 +209,39 @@ class Connection(asyncio.Protocol):
     def _ws_data(self, data: bytes) -> None:
         ws = self.ws
         assert ws is not None
-        ws.receive_data(data)
-        feed, handle = self._assembler.feed, self._message
-        for frame in ws.events_received():
-            if not isinstance(frame, Frame):
-                continue
-            try:
-                message = feed(frame)
-            except FragmentError as exc:
-                self.close(exc.code, exc.reason)
-                break
-            if message is not None:
-                handle(message)
-        self._pump()
-
-    def _pump(self) -> None:
-        """Write what websockets produced (pongs, close frames); end TCP when it says so."""
-        ws, transport = self.ws, self.transport
-        if ws is None or transport is None:
-            return
-        for out in ws.data_to_send():
-            if out:
-                transport.write(out)
-                self.written += len(out)
-            else:
+        handle = self._message
+        # Every frame of this read at once: pushes made here reach Redis in one write
+        # (resp.Link) and their acks leave in one write per socket (reply_later).
+        for event in ws.feed(data):
+            if type(event) is Message:
+                handle(event)
+            elif type(event) is Control:
+                self._control(event)
+            else:  # a Violation, always the last event: close with its code
+                violation = cast(Violation, event)
+                self.close(violation.code, violation.reason, _leave_reason(violation.code))
                 self._close_transport()
-                return
-        if ws.state is State.CLOSING or ws.state is State.CLOSED:
+
+    def _control(self, frame: Control) -> None:
+        if frame.opcode == OP_PING:
+            if self.close_sent is None:
+                self._write(ws_frame(OP_PONG, frame.data))
+        elif frame.opcode == OP_CLOSE:
+            # Echo the peer's close (unless ours went first), then end TCP: a server
+            # closes the connection once both close frames are out (RFC 6455 7.1.1).
+            if self.close_sent is None:
+                self.close_sent = frame.code
+                self._write(ws_frame(OP_CLOSE, frame.data))
             if not self.closing:
                 self.closing = True
-                code = ws.close_rcvd.code if ws.close_rcvd else None
-                reason = "disconnect"
-                if code == 1009 or (ws.close_sent and ws.close_sent.code == 1009):
-                    reason = "oversize"
-                self._end_session(reason)
-            self._arm_abort()
+                self._end_session(_leave_reason(frame.code))
+            self._close_transport()
+        # A pong needs no answer.
+
+    def _write(self, frame: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(frame)
+            self.written += len(frame)
 
     def _message(self, message: Message) -> None:
         if self.closing:
@@ -259,9 +266,7 @@ class Connection(asyncio.Protocol):
     def _run(self, actions: list[Action]) -> None:
         gw = self.gw
         for action in actions:
-            if isinstance(action, Send):
-                self.send_text(action.text)
-            elif isinstance(action, Publish):
+            if type(action) is Publish:  # the hot path first
                 # Acknowledged once Redis answered the PUBLISH (still pipelined).
                 if action.ref is None:
                     gw.publish(action.channel, action.payload)
@@ -269,6 +274,8 @@ class Connection(asyncio.Protocol):
                     answer = action.unavailable()
                     if answer is not None:
                         self.send_text(answer)
+            elif isinstance(action, Send):
+                self.send_text(action.text)
             elif isinstance(action, Leave):
                 gw.leave(self, action.membership, action.reason)
             elif isinstance(action, Join):
@@ -293,7 +300,6 @@ class Connection(asyncio.Protocol):
         while not self.closing and (message := backlog.next()) is not None:
             self._message(message)
         self._account()
-        self._pump()
 
     # -- bounds -----------------------------------------------------------------------
 
@@ -320,9 +326,7 @@ class Connection(asyncio.Protocol):
         """Charge what this socket holds to the worker's inbound budget; over it, close."""
         ws = self.ws
         if ws is not None:
-            held = (
-                len(ws.reader.buffer) + self._assembler.held + self._backlog.held
-            )  # see _incomplete
+            held = ws.held + self._backlog.held
         elif self.http is not None:
             held = self.http.held
         else:
@@ -415,11 +419,10 @@ class Connection(asyncio.Protocol):
         self.closing = True
         self._outbox.clear()
         self._backlog.clear()
-        self._assembler.clear()
         self._end_session(leave_reason)
-        if self.ws is not None and self.ws.state is State.OPEN:
-            self.ws.send_close(code, reason[:120])
-            self._pump()
+        if self.ws is not None and self.close_sent is None:
+            self.close_sent = code
+            self._write(ws_frame(OP_CLOSE, close_payload(code, reason)))
         self._arm_abort()
 
     def close_http(self, status: int | None = None, message: str = "") -> None:
@@ -463,7 +466,6 @@ class Connection(asyncio.Protocol):
             transport.close()
 
 
-def _incomplete(ws: ServerProtocol) -> bytearray:
-    """Received bytes websockets holds until they form a whole frame: its reader's
-    buffer (the one place this module relies on websockets' internals)."""
-    return ws.reader.buffer
+def _leave_reason(code: int) -> str:
+    """The reason plugins see in ``phx_leave`` when a socket closes with ``code``."""
+    return "oversize" if code == CLOSE_TOO_BIG else "disconnect"

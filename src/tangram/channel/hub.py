@@ -6,6 +6,11 @@ that topic, once: when several patterns match one channel (members of ``weather`
 and of ``weather:wind``), only the pattern built from the channel's own topic
 delivers it. The frame is encoded once and the same bytes are queued on every
 member; queues are flushed (one write per socket) when Redis's read batch ends.
+
+Consecutive messages of one topic within a read batch (a run) are joined once and
+queued on each member as one piece: per delivery, the hot path does no Python work
+at all, only per member and run. Runs keep the order of the batch, so every socket
+still receives its topics' messages in the order Redis sent them.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ class Hub:
         # Same sets, keyed by the subscription pattern that delivers them.
         self._by_pattern: dict[bytes, set[Member]] = {}
         self._dirty: list[Member] = []
+        # The run in progress: consecutive frames of one topic, and that topic's members.
+        self._run_members: set[Member] | None = None
+        self._run_frames: list[bytes] = []
         self.pubsub = PubSubClient(redis_url, self._on_message, self._flush)
 
     def start(self) -> None:
@@ -106,12 +114,27 @@ class Hub:
             return
         self.stats["redis_messages"] += 1
         self.stats["delivered"] += len(members)
+        if members is self._run_members:
+            self._run_frames.append(frame)
+        else:
+            self._end_run()
+            self._run_members, self._run_frames = members, [frame]
+
+    def _end_run(self) -> None:
+        """Queue the run in progress on its members (called before anything else may
+        change the member sets: at the end of the batch, or when another topic starts)."""
+        members, frames = self._run_members, self._run_frames
+        if members is None:
+            return
+        self._run_members, self._run_frames = None, []
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
         dirty = self._dirty
         for member in members:
-            if member.queue(frame):  # True: first frame since the last flush
+            if member.queue(data):  # True: first piece since the last flush
                 dirty.append(member)
 
     def _flush(self) -> None:
+        self._end_run()
         dirty, self._dirty = self._dirty, []
         for member in dirty:
             member.flush()

@@ -19,10 +19,12 @@ from .wire import (
     MAX_NAME_BYTES,
     BinaryPush,
     FrameError,
+    PrefixMemo,
     decode_binary_push,
     decode_text_frame,
     encode_message,
     event_problem,
+    json_name,
     topic_problem,
 )
 
@@ -87,9 +89,13 @@ class Publish:
     join_ref: str | None
     ref: str | None
     topic: str
+    #: The ``ok`` reply, when the session built it ahead (the same bytes as reply()).
+    ack: bytes | None = None
 
     def ok(self) -> bytes | None:
-        return None if self.ref is None else reply(self.join_ref, self.ref, self.topic, "ok")
+        if self.ack is not None or self.ref is None:
+            return self.ack
+        return reply(self.join_ref, self.ref, self.topic, "ok")
 
     def unavailable(self) -> bytes | None:
         if self.ref is None:
@@ -155,10 +161,14 @@ class Session:
         self._user_token = user_token
         self.members: dict[str, Membership] = {}
         self._last_event = ""  # the last event name that passed event_problem()
+        self._prefix = PrefixMemo()
+        # The last push's (join_ref, topic) and its ok reply around the ref (one entry).
+        self._ack_key: tuple[str | None, str] | None = None
+        self._ack_parts = (b"", b"")
 
     def receive_text(self, text: str) -> list[Action]:
         try:
-            frame = decode_text_frame(text)
+            frame = decode_text_frame(text, self._prefix)
         except FrameError as exc:
             return self._malformed(exc)
         if len(frame.topic) > MAX_NAME_BYTES:
@@ -268,7 +278,17 @@ class Session:
                 msg = reply(join_ref, ref, topic, "error", reason=f"invalid event: {problem}")
                 return [Send(msg)] if ref is not None else []
             self._last_event = event
-        return [Publish(f"from:{topic}:{event}", payload, join_ref, ref, topic)]
+        ack = None
+        if ref is not None:
+            if (join_ref, topic) != self._ack_key:
+                self._ack_key = (join_ref, topic)
+                self._ack_parts = (
+                    b"[" + json_name(join_ref) + b",",
+                    b"," + json_name(topic) + b',"phx_reply",' + OK + b"]",
+                )
+            head, tail = self._ack_parts
+            ack = head + json_name(ref) + tail
+        return [Publish(f"from:{topic}:{event}", payload, join_ref, ref, topic, ack)]
 
 
 def _unmatched(join_ref: str | None, ref: str | None, topic: str) -> bytes:

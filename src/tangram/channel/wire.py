@@ -24,6 +24,7 @@ __all__ = [
     "BinaryPush",
     "FrameError",
     "PayloadTooDeep",
+    "PrefixMemo",
     "TextFrame",
     "decode_binary_push",
     "decode_text_frame",
@@ -31,6 +32,7 @@ __all__ = [
     "encode_broadcast",
     "encode_message",
     "event_problem",
+    "json_name",
     "name_too_long",
     "topic_problem",
     "ws_frame",
@@ -139,7 +141,30 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def decode_text_frame(text: str) -> TextFrame:
+class PrefixMemo:
+    """The JSON texts of the last ``join_ref``, ``topic`` and ``event`` of one socket's
+    frames. A socket pushes one event on one topic over and over: then only the
+    ``ref`` is encoded anew per frame. One entry, replaced on any change, so client
+    input never piles up in it."""
+
+    __slots__ = ("_head", "_key", "_tail")
+
+    def __init__(self) -> None:
+        self._key: tuple[str | None, str, str] | None = None
+        self._head = ""
+        self._tail = ""
+
+    def prefix(self, join_ref: str | None, ref: str | None, topic: str, event: str) -> str:
+        """``[join_ref,ref,topic,event,`` as compact JSON."""
+        key = (join_ref, topic, event)
+        if key != self._key:
+            self._key = key
+            self._head = "[" + _json_text(join_ref) + ","
+            self._tail = "," + _json_text(topic) + "," + _json_text(event) + ","
+        return self._head + _json_text(ref) + self._tail
+
+
+def decode_text_frame(text: str, memo: PrefixMemo | None = None) -> TextFrame:
     """Parse a v2 text frame, keeping the exact payload substring."""
     try:
         items = orjson.loads(text)
@@ -170,7 +195,10 @@ def decode_text_frame(text: str) -> TextFrame:
     if len(topic) > MAX_NAME_BYTES:
         return TextFrame(join_ref, ref, topic, event, None, "")  # refused by the session
     # phoenix.js sends compact JSON: then the payload starts right after this prefix.
-    prefix = "[" + ",".join(map(_json_text, (join_ref, ref, topic, event))) + ","
+    if memo is not None:
+        prefix = memo.prefix(join_ref, ref, topic, event)
+    else:
+        prefix = "[" + ",".join(map(_json_text, (join_ref, ref, topic, event))) + ","
     if text.startswith(prefix) and text.endswith("]"):
         raw = text[len(prefix) : -1].strip(_WS)
     else:
@@ -288,9 +316,13 @@ def ws_frame(opcode: int, payload: bytes) -> bytes:
     return header + payload
 
 
-def _json_str(value: str | None) -> bytes:
+def json_name(value: str | None) -> bytes:
+    """A name (ref, topic, event) or null as JSON, as every reply encodes it."""
     # The C string encoder: json.dumps with options builds an encoder per call (slow).
     return b"null" if value is None else encode_basestring(value).encode()
+
+
+_json_str = json_name
 
 
 def encode_message(
