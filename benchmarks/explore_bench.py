@@ -29,6 +29,8 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -87,9 +89,12 @@ def frame(points: int) -> pl.DataFrame:
     )
 
 
-def timed(what: str, call: object) -> object:
+T = TypeVar("T")
+
+
+def timed(what: str, call: Callable[[], T]) -> T:
     start = time.perf_counter()
-    result = call()  # type: ignore[operator]
+    result = call()
     print(f"  {what}: {time.perf_counter() - start:.3f} s")
     return result
 
@@ -118,10 +123,10 @@ def main() -> int:
     print(f"points: {args.points}, load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("caller, each step alone:")
     table = timed("to_arrow", lambda: to_arrow(df))
-    layer = timed("prepare", lambda: prepare(table, "altitude"))  # type: ignore[arg-type]
-    body = timed("encode", lambda: encode(layer, "bench", style))  # type: ignore[arg-type]
+    layer = timed("prepare", lambda: prepare(table, "altitude"))
+    body = timed("encode", lambda: encode(layer, "bench", style))
     print("server, alone:")
-    timed("decode (read, check) and encode", lambda: encode(decode(body, args.points), "b", None))  # type: ignore[arg-type]
+    timed("decode (read, check) and encode", lambda: encode(decode(body, args.points), "b", None))
 
     with start_redis() as redis, sync_playwright() as pw:
         config = tangram.TangramConfig.model_validate(

@@ -41,7 +41,7 @@ export function attribute(gl: GL, prog: WebGLProgram, name: string, buf: WebGLBu
 
 const K = Math.PI / 180;
 /** Longitude/latitude to Web Mercator in [0, 1], what MapLibre's matrix expects from custom layers. */
-export function mercator(lon: Float32Array, lat: Float32Array, count: number): Float32Array {
+export function mercator(lon: Float64Array, lat: Float64Array, count: number): Float32Array {
   const xy = new Float32Array(2 * count);
   for (let i = 0; i < count; i++) {
     xy[2 * i] = (lon[i] + 180) / 360;

@@ -83,9 +83,20 @@ export class LinesLayer implements CustomLayerInterface {
     this.rgb = parseColor(style.color);
   }
 
-  /** The colour (0..1 RGB, before opacity) drawn at row `row`: what the shader computes. */
-  colorAt(row: number): [number, number, number] {
-    return this.style.range ? ramp(this.t[row]) : this.rgb;
+  /**
+   * The colour (0..1 RGB, before opacity) drawn at fraction `along` of the way from row
+   * `row` to the next: what the shader computes (the value is interpolated, then ramped).
+   */
+  colorAt(row: number, along = 0): [number, number, number] {
+    if (!this.style.range) return this.rgb;
+    const a = this.t[row];
+    const b = along > 0 ? this.t[row + 1] : a;
+    return ramp(a < 0 || b < 0 ? -1 : a + (b - a) * along);
+  }
+
+  /** Row `row`'s position, [longitude, latitude]. */
+  lngLat(row: number): [number, number] {
+    return [this.data.longitude[row], this.data.latitude[row]];
   }
 
   /** The first row of each segment, in drawing order (a copy). */

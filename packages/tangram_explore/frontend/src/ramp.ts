@@ -35,7 +35,7 @@ export function ramp(t: number): [number, number, number] {
 }
 
 /** Values to ramp positions: (v - low) / (high - low), -1 where missing. */
-export function normalise(values: Float32Array | null, count: number, range?: [number, number]): Float32Array {
+export function normalise(values: Float64Array | null, count: number, range?: [number, number]): Float32Array {
   const t = new Float32Array(count).fill(-1);
   if (!values || !range) return t;
   const span = range[1] - range[0] || 1;

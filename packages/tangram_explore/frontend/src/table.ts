@@ -1,6 +1,6 @@
 /**
  * A table layer's data: `GET /explore/data/{id}?format=arrow`, read with apache-arrow's
- * IPC reader, which gives each float32 column as a Float32Array over the downloaded
+ * IPC reader, which gives each float64 column as a Float64Array over the downloaded
  * bytes (no copy, no object per row).
  */
 import { tableFromIPC, type Vector } from "apache-arrow";
@@ -8,18 +8,18 @@ import type { Timings } from "./gl";
 
 export interface TableColumns {
   count: number;
-  longitude: Float32Array;
-  latitude: Float32Array;
+  longitude: Float64Array;
+  latitude: Float64Array;
   /** the `color_by` column (NaN where missing), if any */
-  values: Float32Array | null;
+  values: Float64Array | null;
   /** for lines: each row's line, as an integer (rows of one line are contiguous) */
   lines: Int32Array | null;
 }
 
-function floats(vector: Vector | null, name: string): Float32Array {
+function floats(vector: Vector | null, name: string): Float64Array {
   // One batch (the server writes one); a view when aligned, which Arrow's writer ensures.
   const values: unknown = vector?.data.length === 1 ? vector.data[0].values : vector?.toArray();
-  if (!(values instanceof Float32Array)) throw new Error(`explore: column ${name} is not float32`);
+  if (!(values instanceof Float64Array)) throw new Error(`explore: column ${name} is not float64`);
   return values;
 }
 

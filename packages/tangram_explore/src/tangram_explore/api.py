@@ -181,7 +181,9 @@ async def add_layer(request: Request, state: tangram.InjectBackendState) -> JSON
     return await _add(request, state, parse, lambda: label[0], lambda: style[0])
 
 
-async def _add_arrow(request: Request, state: tangram.InjectBackendState, body: bytes) -> JSONResponse:
+async def _add_arrow(
+    request: Request, state: tangram.InjectBackendState, body: bytes
+) -> JSONResponse:
     layers = _layers(request, state)
 
     def parse() -> tuple[Any, bytes]:

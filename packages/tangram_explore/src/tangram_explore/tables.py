@@ -3,10 +3,10 @@
 A DataFrame never becomes a Python object per row: it is turned into a pyarrow Table
 (zero-copy from polars), reduced to the columns the map needs, and sent, stored and
 served as an Arrow IPC stream, which the browser reads without copying (apache-arrow's
-JS reader gives a ``Float32Array`` per column) and hands straight to WebGL.
+JS reader gives a ``Float64Array`` per column), projects once and hands to WebGL.
 
-A layer table has ``longitude`` and ``latitude`` (float32, finite, in range), then the
-``color_by`` column when there is one (float32, NaN where missing) and, for lines, the
+A layer table has ``longitude`` and ``latitude`` (float64 as pushed, finite, in range),
+then the ``color_by`` column when there is one (float64, NaN where missing) and, for lines, the
 grouping column (dictionary-encoded, so the browser compares integers), rows sorted by
 group then time. The label, style and kind travel in the schema's metadata.
 """
@@ -79,11 +79,11 @@ def _find(table: pa.Table, names: tuple[str, ...]) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-def _float32(table: pa.Table, name: str) -> pa.ChunkedArray:
+def _float64(table: pa.Table, name: str) -> pa.ChunkedArray:
     column = table.column(name)
     if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
         raise ExploreError(f"column {name!r}: expected numbers, got {column.type}")
-    return pc.cast(column, pa.float32())
+    return pc.cast(column, pa.float64())
 
 
 def prepare(table: pa.Table, color_by: str | None) -> ArrowLayer:
@@ -110,12 +110,12 @@ def prepare(table: pa.Table, color_by: str | None) -> ArrowLayer:
         # A stable sort: rows of one time keep their order.
         keys = [(group, "ascending")] + ([(order, "ascending")] if order else [])
         table = table.sort_by(keys)
-    x, y = _float32(table, lon), _float32(table, lat)
+    x, y = _float64(table, lon), _float64(table, lat)
     keep = pc.and_(pc.is_finite(x), pc.is_finite(y))  # null where missing: dropped too
     columns: dict[str, Any] = {"longitude": x, "latitude": y}
     value_range = None
     if color_by is not None:
-        values = pc.fill_null(_float32(table, color_by), float("nan"))
+        values = pc.fill_null(_float64(table, color_by), float("nan"))
         columns[color_by] = values
     if group is not None:
         columns[group] = pc.dictionary_encode(table.column(group), null_encoding="encode")
