@@ -2,33 +2,41 @@
 
 A ``tangram.Runtime`` (private redis-server, free ports, channel on) runs in this
 process; a headless Chromium has the map open before the push, as a notebook user
-would. Reported, in seconds:
+would. Printed, in seconds unless said otherwise, with the load average:
 
-- convert: the caller's part of ``Session.push``: DataFrame to float32 columns (from
-  50,000 points; GeoJSON bytes below that);
-- push: ``Session.push`` end to end (conversion, upload, server checks, announcement);
-- drawn: from the start of the push until the page, told by the announcement, has
-  fetched the layer and drawn every point (the WebGL layer's count of points drawn, or
-  the GeoJSON source loaded, and ``map.loaded()``);
-- pan: median of five ``panBy(300 px)`` until the map is idle again.
+- caller: ``to_arrow`` (polars to pyarrow), ``prepare`` (the map's columns, checked) and
+  ``encode`` (Arrow IPC stream), each timed alone on the same frame;
+- server: what the server does with the body (``decode``: read, check again, and
+  re-encode), timed alone;
+- push: ``Session.push`` end to end (all of the above, the HTTP upload, the
+  announcement on Redis);
+- browser steps, from the push's start, by the page's own clock (the WebGL layer's
+  ``timings``): announced (the page was told), responded / downloaded (``GET
+  /explore/data/{id}?format=arrow``), parsed (apache-arrow's reader), prepared
+  (projection and colour values), uploaded (WebGL buffers), drawn (first draw call);
+- drawn: from the push's start until the page has drawn every point and the map is
+  idle (polled by the benchmark, so it includes up to one polling interval);
+- pan: frame intervals while the map pans for 2 s (``panBy`` animated): median,
+  90th percentile and worst, in ms, with the frames per second.
 
-Run:  .venv/bin/python benchmarks/explore_bench.py [--points 1000000]
+Run:  .venv/bin/python benchmarks/explore_bench.py [--points 1000000] [--radius 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
-import orjson
+import numpy as np
 import polars as pl
 from playwright.sync_api import sync_playwright
 from tangram_explore import Session
-from tangram_explore.frames import columns_of, point_columns, table_to_geojson
-from tangram_explore.points import BINARY_MIN_POINTS, encode
+from tangram_explore.tables import decode, encode, prepare, to_arrow
 
 import tangram
 from tangram.testing import CHROMIUM, CHROMIUM_ARGS, free_port, start_redis
@@ -36,44 +44,89 @@ from tangram.testing import CHROMIUM, CHROMIUM_ARGS, free_port, start_redis
 _DRAWN = """([id, count]) => {
   const map = window.tangram.map;
   const points = map.getLayer("explore-" + id + "-points");
-  if (points) return points.implementation.drawn === count && map.loaded();
-  const source = "explore-" + id;
-  return !!map.getSource(source) && map.isSourceLoaded(source) && map.loaded();
+  return !!points && points.implementation.drawn === count && map.loaded();
+}"""
+
+_TIMINGS = """([id]) => {
+  const t = window.tangram.map.getLayer("explore-" + id + "-points").implementation.timings;
+  const out = {};
+  for (const [k, v] of Object.entries(t)) out[k] = performance.timeOrigin + v;
+  return out;
+}"""
+
+_RECORD = """() => {
+  const map = window.tangram.map;
+  window.__bench = [];
+  for (const name of ["render", "idle", "data", "sourcedata"])
+    map.on(name, () => window.__bench.push([name, performance.timeOrigin + performance.now()]));
+}"""
+
+_HIDE = """([id]) => {
+  window.tangram.map.getLayer("explore-" + id + "-points").implementation.setVisible(false);
 }"""
 
 _PAN = """() => new Promise((resolve) => {
   const map = window.tangram.map;
-  const t0 = performance.now();
-  map.once("idle", () => resolve(performance.now() - t0));
-  map.panBy([300, 0], { animate: false });
+  const stamps = [];
+  const onRender = () => stamps.push(performance.now());
+  map.on("render", onRender);
+  map.once("moveend", () => {
+    map.off("render", onRender);
+    resolve(stamps.slice(1).map((t, i) => t - stamps[i]));
+  });
+  map.panBy([600, 200], { duration: 2000, easing: (t) => t });
 })"""
 
 
 def frame(points: int) -> pl.DataFrame:
-    rng = random.Random(1)
+    rng = np.random.default_rng(1)
     return pl.DataFrame(
         {
-            "latitude": [rng.uniform(43.0, 51.0) for _ in range(points)],
-            "longitude": [rng.uniform(-4.0, 8.0) for _ in range(points)],
-            "altitude": [rng.uniform(0, 40000) for _ in range(points)],
+            "latitude": rng.uniform(43.0, 51.0, points),
+            "longitude": rng.uniform(-4.0, 8.0, points),
+            "altitude": rng.uniform(0, 40000, points),
         }
+    )
+
+
+T = TypeVar("T")
+
+
+def timed(what: str, call: Callable[[], T]) -> T:
+    start = time.perf_counter()
+    result = call()
+    print(f"  {what}: {time.perf_counter() - start:.3f} s")
+    return result
+
+
+def _frames(what: str, intervals: list[float]) -> None:
+    if not intervals:
+        print(f"{what}: none")
+        return
+    intervals = sorted(intervals)
+    p90 = intervals[int(0.9 * (len(intervals) - 1))]
+    median = statistics.median(intervals)
+    print(
+        f"{what}: {len(intervals)}, interval median {median:.0f} ms, p90 {p90:.0f} ms, "
+        f"worst {intervals[-1]:.0f} ms ({1000 / median:.1f} frames/s)"
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--radius", type=float, default=2.0, help="point radius, pixels")
     args = parser.parse_args()
     df = frame(args.points)
+    style = {"color_by": "altitude", "radius": args.radius}
 
-    t0 = time.perf_counter()
-    columns = columns_of(df)
-    points = point_columns(columns, "altitude")
-    if points is not None and len(points[0]) >= BINARY_MIN_POINTS:
-        encode(*points, "altitude", "bench", {"color_by": "altitude"})
-    else:
-        orjson.dumps(table_to_geojson(columns, color_by="altitude", max_features=sys.maxsize))
-    convert = time.perf_counter() - t0
+    print(f"points: {args.points}, load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("caller, each step alone:")
+    table = timed("to_arrow", lambda: to_arrow(df))
+    layer = timed("prepare", lambda: prepare(table, "altitude"))
+    body = timed("encode", lambda: encode(layer, "bench", style))
+    print("server, alone:")
+    timed("decode (read, check) and encode", lambda: encode(decode(body, args.points), "b", None))
 
     with start_redis() as redis, sync_playwright() as pw:
         config = tangram.TangramConfig.model_validate(
@@ -91,20 +144,36 @@ def main() -> int:
             page.goto(rt.url)
             page.wait_for_function("window.tangram && window.tangram.ready", timeout=60_000)
             session = Session(rt, timeout=600)
+            # A map already open and settled, as when a notebook pushes to it.
+            page.wait_for_function("window.tangram.map.loaded()", timeout=60_000)
+            page.evaluate(_RECORD)
 
+            wall = time.time()
             start = time.perf_counter()
-            layer = session.push(df, label="bench", style={"color_by": "altitude"})
+            layer_id = session.push(df, label="bench", style=style)
             push = time.perf_counter() - start
-            page.wait_for_function(_DRAWN, arg=[layer, args.points], timeout=600_000, polling=50)
+            page.wait_for_function(_DRAWN, arg=[layer_id, args.points], timeout=600_000, polling=20)
             drawn = time.perf_counter() - start
-            pans = [float(page.evaluate(_PAN)) / 1000 for _ in range(5)]
+            steps = page.evaluate(_TIMINGS, [layer_id])
+            events = page.evaluate("() => window.__bench")
+            intervals: list[float] = []
+            for _ in range(2):
+                intervals += page.evaluate(_PAN)
+            page.evaluate(_HIDE, [layer_id])
+            hidden: list[float] = page.evaluate(_PAN)
             browser.close()
 
-    print(f"points: {args.points}")
-    print(f"convert: {convert:.2f} s")
-    print(f"push: {push:.2f} s")
-    print(f"drawn: {drawn:.2f} s")
-    print(f"pan (median of 5): {statistics.median(pans):.3f} s")
+    print(f"push (Session.push end to end): {push:.2f} s")
+    print("browser, since the push started:")
+    for name in ("announced", "responded", "downloaded", "parsed", "prepared", "uploaded", "drawn"):
+        if name in steps:
+            print(f"  {name}: {steps[name] / 1000 - wall:.2f} s")
+    print(f"drawn, map idle: {drawn:.2f} s")
+    if os.environ.get("EXPLORE_BENCH_EVENTS"):
+        print("  map events:", ", ".join(f"{n} {t / 1000 - wall:.2f}" for n, t in events))
+    _frames("pan frames", intervals)
+    _frames("pan frames, layer hidden", hidden)
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -10,13 +10,16 @@ from collections.abc import Iterator
 import httpx
 import orjson
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
 import pytest
 from tangram_explore import ExploreError, Session
 from tangram_explore.files import file_to_geojson
-from tangram_explore.frames import point_columns, table_to_geojson
+from tangram_explore.frames import table_to_geojson
 from tangram_explore.geojson import as_feature_collection
-from tangram_explore.points import decode, encode, to_geojson
 from tangram_explore.store import LayerStore, Limits, check_style
+from tangram_explore.tables import ARROW, PARQUET, decode, encode, prepare, to_arrow, to_geojson
 
 import tangram
 from tangram.testing import free_port
@@ -251,60 +254,129 @@ def test_a_track_of_floats_is_a_heading_not_an_id() -> None:
     assert table_to_geojson(ids, max_features=5)["features"][0]["geometry"]["type"] == "LineString"
 
 
-def test_point_columns_are_checked() -> None:
-    body = encode([2.0, 3.0], [48.0, 49.0], [1.0, None], "alt", "two", {"color_by": "alt"})
-    points = decode(body, max_features=2)
-    assert (points.count, points.columns, points.label) == (
+def test_tables_become_checked_arrow_layers() -> None:
+    rows = {
+        "flight_id": ["b", "a", "b", "a"],
+        "timestamp": [2, 1, 1, 2],
+        "Lat": [48.0, 49.0, 47.0, None],
+        "lng": [2.0, 3.0, 4.0, 5.0],
+        "alt": [1, 2, None, 4],
+    }
+    lines = prepare(pa.table(rows), "alt")
+    assert (lines.kind, lines.group, lines.features, lines.value_range) == (
+        "lines",
+        "flight_id",
         2,
-        ["longitude", "latitude", "alt"],
-        "two",
+        [1.0, 2.0],
     )
-    assert points.value_range == [1.0, 1.0]
-    assert to_geojson(points.blob, 2, points.columns)["features"][1] == {
+    table = lines.table
+    assert table.column_names == ["longitude", "latitude", "alt", "flight_id"]
+    assert [str(t) for t in table.schema.types[:3]] == ["double", "double", "double"]
+    # sorted by flight then time; the row without latitude dropped; a missing value is NaN
+    assert table.column("flight_id").to_pylist() == ["a", "b", "b"]
+    assert table.column("longitude").to_pylist() == [3.0, 4.0, 2.0]
+    alt = table.column("alt").to_pylist()
+    assert alt[0] == 2.0 and alt[1] != alt[1] and alt[2] == 1.0
+    body = encode(lines, "two flights", {"color_by": "alt"})
+    again = decode(body, max_features=2)
+    assert (again.label, again.style) == ("two flights", {"color_by": "alt"})
+    assert repr(again.table.to_pydict()) == repr(table.to_pydict())  # repr: NaN == NaN
+    assert to_geojson(again.table, "alt", "flight_id")["features"][1] == {
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [3.0, 49.0]},
-        "properties": {"alt": None},
+        "geometry": {"type": "LineString", "coordinates": [[4.0, 47.0], [2.0, 48.0]]},
+        "properties": {"flight_id": "b", "alt": 1.0},
     }
     with pytest.raises(ExploreError, match="2 features, more than the limit of 1"):
         decode(body, max_features=1)
-    with pytest.raises(ExploreError, match="expected 3 columns of 2 float32 values"):
-        decode(body[:-1], max_features=2)
-    with pytest.raises(ExploreError, match="header: length"):
-        decode(b"\xff\xff\xff\x00" + body[4:], max_features=2)
-    with pytest.raises(ExploreError, match="longitude: expected finite values between -180"):
-        decode(encode([181.0], [0.0], None, None, None, None), max_features=1)
-    with pytest.raises(ExploreError, match="latitude: expected finite values"):
-        decode(encode([0.0], [float("nan")], None, None, None, None), max_features=1)
-    with pytest.raises(ExploreError, match="header columns"):
-        header = b'{"count": 0, "columns": []}'
-        decode(len(header).to_bytes(4, "little") + header, max_features=1)
-    assert point_columns({"lat": [1, None, 3], "lon": [4, 5, 6]}, None) == (
-        [4.0, 6.0],
-        [1.0, 3.0],
-        None,
-    )
-    assert point_columns({"lat": [1], "lon": [4], "icao24": ["a"]}, None) is None
+    with pytest.raises(ExploreError, match="not a readable Arrow IPC stream"):
+        decode(body[: len(body) // 2], max_features=2)
+    with pytest.raises(ExploreError, match="column 'longitude': expected values between -180"):
+        prepare(pa.table({"lat": [0.0], "lon": [181.0]}), None)
+    with pytest.raises(ExploreError, match="column 'lat': expected numbers, got string"):
+        prepare(pa.table({"lat": ["north"], "lon": [1.0]}), None)
+    with pytest.raises(ExploreError, match="style color_by: no column 'speed'; the columns are"):
+        prepare(pa.table({"lat": [0.0], "lon": [1.0]}), "speed")
+    points = prepare(pa.table({"lat": [1.0, float("nan"), 3.0], "lon": [4, 5, 6]}), None)
+    assert (points.kind, points.features) == ("points", 2)
+    assert points.table.column("latitude").to_pylist() == [1.0, 3.0]
 
 
-def test_point_columns_over_the_limit_through_http(small: str) -> None:
+def test_table_layers_over_the_limit_and_bad_bodies_through_http(small: str) -> None:
     with Session(small) as session:
         session.clear()
-    four = encode([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], None, None, "four", None)
-    refused = httpx.post(f"{small}/explore/points", content=four)
+    frame = pa.table({"latitude": [1.0, 2.0, 3.0, 4.0], "longitude": [1.0, 2.0, 3.0, 4.0]})
+    four = encode(prepare(frame, None), "four", None)
+    headers = {"content-type": ARROW}
+    refused = httpx.post(f"{small}/explore/layers", content=four, headers=headers)
     assert refused.status_code == 400
     assert refused.json()["detail"].startswith("4 features, more than the limit of 3")
-    three = encode([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], None, None, "three", None)
-    added = httpx.post(f"{small}/explore/points", content=three)
-    assert added.status_code == 201 and added.json()["format"] == "points"
-    data = httpx.get(f"{small}/explore/data/{added.json()['id']}")
-    assert len(data.content) == 3 * 2 * 4
+    garbage = httpx.post(f"{small}/explore/layers", content=b"ARROW1", headers=headers)
+    assert garbage.status_code == 400 and "not a readable Arrow IPC" in garbage.json()["detail"]
+    three = encode(prepare(frame.slice(0, 3), None), "three", None)
+    added = httpx.post(f"{small}/explore/layers", content=three, headers=headers)
+    assert added.status_code == 201 and added.json()["format"] == "arrow"
+    assert (added.json()["kind"], added.json()["rows"]) == ("points", 3)
+    httpx.delete(f"{small}/explore/layers")
+
+
+def test_data_is_served_as_geojson_arrow_or_parquet(small: str) -> None:
+    """Every format of a table layer, by ``format`` and by Accept; row counts, columns."""
+    rows = {
+        "icao24": ["a", "a", "a", "b", "b"],
+        "timestamp": [1, 2, 3, 1, 2],
+        "latitude": [48.0, 48.1, 48.2, 47.0, 47.1],
+        "longitude": [2.0, 2.1, 2.2, 3.0, 3.1],
+        "altitude": [1000, 2000, 3000, 500, 600],
+    }
+    with Session(small) as session:
+        session.clear()
+        layer = session.push(pl.DataFrame(rows), label="lines", style={"color_by": "altitude"})
+        shape = session.push(POINT, label="a point")
+    url = f"{small}/explore/data/{layer}"
+    columns = ["longitude", "latitude", "altitude", "icao24"]
+    described = httpx.get(f"{small}/explore/layers").json()[0]
+    assert (described["format"], described["kind"], described["rows"]) == ("arrow", "lines", 5)
+    assert described["features"] == 2 and described["columns"] == columns
+
+    def arrow(response: httpx.Response) -> pa.Table:
+        assert response.status_code == 200 and response.headers["content-type"] == ARROW
+        return ipc.open_stream(response.content).read_all()
+
+    def parquet(response: httpx.Response) -> pa.Table:
+        assert response.status_code == 200 and response.headers["content-type"] == PARQUET
+        return pq.read_table(pa.py_buffer(response.content))
+
+    def geojson(response: httpx.Response) -> list[dict[str, object]]:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/geo+json"
+        features: list[dict[str, object]] = response.json()["features"]
+        return features
+
+    for table in (
+        arrow(httpx.get(url, params={"format": "arrow"})),
+        arrow(httpx.get(url, headers={"accept": ARROW})),
+        parquet(httpx.get(url, params={"format": "parquet"})),
+        parquet(httpx.get(url, headers={"accept": PARQUET})),
+    ):
+        assert (table.num_rows, table.column_names) == (5, columns)
+        assert table.column("altitude").to_pylist() == [1000, 2000, 3000, 500, 600]
+    small_default = geojson(httpx.get(url))  # small: GeoJSON unless asked otherwise
+    assert [f["properties"] for f in small_default] == [
+        {"icao24": "a", "altitude": 2000.0},
+        {"icao24": "b", "altitude": 550.0},
+    ]
+    assert len(geojson(httpx.get(url, params={"format": "geojson"}))) == 2
+    assert len(geojson(httpx.get(url, headers={"accept": "application/geo+json"}))) == 2
+    wrong = httpx.get(url, params={"format": "csv"})
+    assert wrong.status_code == 400 and "expected one of geojson, arrow, parquet" in wrong.text
+    # A GeoJSON layer is GeoJSON only.
+    assert len(geojson(httpx.get(f"{small}/explore/data/{shape}"))) == 1
+    assert httpx.get(f"{small}/explore/data/{shape}", params={"format": "arrow"}).status_code == 406
     httpx.delete(f"{small}/explore/layers")
 
 
 def test_pandas_and_pyarrow_tables_and_a_parquet_file() -> None:
     pd = pytest.importorskip("pandas")
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
     from tangram_explore.frames import columns_of, is_table
 
     rows = {"latitude": [48.0, None, 49.0], "longitude": [2.0, 3.0, 4.0], "altitude": [1, 2, 3]}
@@ -318,6 +390,12 @@ def test_pandas_and_pyarrow_tables_and_a_parquet_file() -> None:
             [4.0, 49.0],
         ]
         assert features["features"][1]["properties"] == {"altitude": 3.0}
+        layer = prepare(to_arrow(data), "altitude")
+        assert layer.table.to_pydict() == {
+            "longitude": [2.0, 4.0],
+            "latitude": [48.0, 49.0],
+            "altitude": [1.0, 3.0],
+        }
     assert not is_table(rows)
 
     buffer = pa.BufferOutputStream()

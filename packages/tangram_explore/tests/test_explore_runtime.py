@@ -16,10 +16,12 @@ from pathlib import Path
 import httpx
 import polars as pl
 import psutil
+import pyarrow.ipc as ipc
 import pytest
 from playwright.sync_api import Page, sync_playwright
 from tangram_explore import ExploreError, Session
-from tangram_explore.points import BINARY_MIN_POINTS
+from tangram_explore.api import GEOJSON_MAX_ROWS
+from tangram_explore.tables import ARROW
 
 import tangram
 from tangram.testing import CHROMIUM, CHROMIUM_ARGS, RedisServer, free_port, start_redis, wait_for
@@ -120,15 +122,15 @@ _SWITCH_BASE_MAP = """([id]) => {
 }"""
 
 
-def _points_drawn(page: Page, layer_id: str) -> int:
-    """Points a float32 layer handed to WebGL on its last frame (-1: no such layer)."""
+def _points_drawn(page: Page, layer_id: str, kind: str = "points") -> int:
+    """Points (or line segments) a table layer drew on its last frame (-1: no such layer)."""
     return int(
         page.evaluate(
             """([id]) => {
                 const layer = window.tangram.map.getLayer(id);
                 return layer ? layer.implementation.drawn : -1;
             }""",
-            [f"explore-{layer_id}-points"],
+            [f"explore-{layer_id}-{kind}"],
         )
     )
 
@@ -182,8 +184,8 @@ def test_runtime_push_show_remove_stop() -> None:
 
             with _page(rt.url) as page:
                 wait_for(lambda: _labels(page) == ["airports", "frame points"], timeout=20)
-                wait_for(lambda: _drawn(page, points, "point") == 4, timeout=20)
-                assert _drawn(page, airports, "point") == 2
+                wait_for(lambda: _points_drawn(page, points) == 4, timeout=20)
+                wait_for(lambda: _drawn(page, airports, "point") == 2, timeout=20)
                 assert _drawn(page, airports, "fill") >= 1
 
                 # Above the base map, below the aircraft.
@@ -207,13 +209,14 @@ def test_runtime_push_show_remove_stop() -> None:
                 )
                 lines = session.push(flights, label="two flights")
                 wait_for(lambda: _labels(page) == ["frame points", "two flights"], timeout=10)
-                wait_for(lambda: _drawn(page, lines, "line") >= 2, timeout=20)
+                # Two lines: three segments (a: 1-2, 2-3; b: 1-2).
+                wait_for(lambda: _points_drawn(page, lines, "lines") == 3, timeout=20)
                 line_a = httpx.get(f"{rt.url}/explore/data/{lines}").json()["features"][0]
                 assert line_a["geometry"]["coordinates"] == [[1.1, 48.1], [1.2, 48.2], [1.3, 48.3]]
 
                 # The visibility toggle hides the layer without removing it.
                 page.locator(f"[data-layer-id='{points}'] input[type=checkbox]").uncheck()
-                wait_for(lambda: _drawn(page, points, "point") == 0, timeout=10)
+                wait_for(lambda: _points_drawn(page, points) == 0, timeout=10)
 
                 # A jet1090 recording dropped on the map becomes one trajectory per aircraft.
                 page.evaluate(_DROP, ["rec.jsonl", RECORDING])
@@ -231,8 +234,8 @@ def test_runtime_push_show_remove_stop() -> None:
                 assert session.clear() == 3
                 wait_for(lambda: _labels(page) == [], timeout=10)
 
-                # A large point table travels as float32 columns and is drawn from them.
-                n = BINARY_MIN_POINTS
+                # A large point table is served as Arrow by default, drawn from its columns.
+                n = GEOJSON_MAX_ROWS + 1
                 big = pl.DataFrame(
                     {
                         "latitude": [48.0 + i / n for i in range(n)],
@@ -242,11 +245,13 @@ def test_runtime_push_show_remove_stop() -> None:
                 )
                 many = session.push(big, label="big points", style={"color_by": "altitude"})
                 (described,) = session.layers()
-                assert described["format"] == "points" and described["features"] == n
+                assert described["format"] == "arrow" and described["features"] == n
                 assert described["style"]["range"] == [0.0, n - 1.0]
                 raw = httpx.get(f"{rt.url}/explore/data/{many}")
-                assert raw.headers["content-type"] == "application/octet-stream"
-                assert len(raw.content) == 3 * 4 * n
+                assert raw.headers["content-type"] == ARROW
+                table = ipc.open_stream(raw.content).read_all()
+                assert table.num_rows == n
+                assert table.column_names == ["longitude", "latitude", "altitude"]
                 as_geojson = httpx.get(f"{rt.url}/explore/data/{many}?format=geojson").json()
                 assert len(as_geojson["features"]) == n
                 assert as_geojson["features"][0]["properties"] == {"altitude": 0.0}
@@ -267,6 +272,62 @@ def test_runtime_push_show_remove_stop() -> None:
         assert _children(redis) == []
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{rt.url}/explore/layers")
+
+
+#: Colours of the pixels at each segment's middle, and what the layer says it draws there
+#: (0..255 RGB), read right after a frame is drawn (before the page shows it).
+_SEGMENT_COLOURS = """([id]) => new Promise((resolve) => {
+    const map = window.tangram.map;
+    const layer = map.getLayer(id).implementation;
+    map.once("render", () => {
+        const canvas = map.getCanvas();
+        const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
+        const ratio = window.devicePixelRatio;
+        const out = [];
+        for (const row of layer.segmentStarts()) {
+            const a = map.project(layer.lngLat(row));
+            const b = map.project(layer.lngLat(row + 1));
+            const x = Math.round(((a.x + b.x) / 2) * ratio);
+            const y = Math.round(canvas.height - ((a.y + b.y) / 2) * ratio);
+            const pixel = new Uint8Array(4);
+            gl.readPixels(x, y, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+            const want = layer.colorAt(row, 0.5).map((c) => Math.round(c * 255));
+            out.push([Array.from(pixel.slice(0, 3)), want]);
+        }
+        resolve(out);
+    });
+    map.triggerRepaint();
+})"""
+
+
+@pytest.mark.browser
+def test_lines_are_coloured_per_segment_with_a_legend(redis_server: RedisServer) -> None:
+    climb = pl.DataFrame(
+        {
+            "flight_id": ["climb"] * 8,
+            "timestamp": list(range(8)),
+            "latitude": [48.0] * 8,
+            "longitude": [0.8 + 0.4 * i for i in range(8)],
+            "altitude": [5000.0 * i for i in range(8)],
+        }
+    )
+    with tangram.Runtime(_config(redis_server.url)) as rt, Session(rt) as session:
+        style = {"color_by": "altitude", "width": 10, "opacity": 1}
+        layer = session.push(climb, label="climb", style=style)
+        with _page(rt.url) as page:
+            wait_for(lambda: _points_drawn(page, layer, "lines") == 7, timeout=20)
+            page.wait_for_function("window.tangram.map.loaded()", timeout=20_000)
+            colours = page.evaluate(_SEGMENT_COLOURS, [f"explore-{layer}-lines"])
+            assert len(colours) == 7
+            for seen, want in colours:
+                assert max(abs(s - w) for s, w in zip(seen, want, strict=True)) <= 8, colours
+            # From dark purple at the bottom of the climb to yellow-green at its top.
+            first, last = colours[0][0], colours[-1][0]
+            assert first[1] < 60 and first[2] > 60, first
+            assert last[0] > 120 and last[1] > 180, last
+            assert len({tuple(seen) for seen, _ in colours}) == 7  # a colour per segment
+            legend = page.locator(f"[data-layer-id='{layer}'] .tg-explore-legend")
+            assert legend.inner_text().split() == ["0", "35,000", "altitude"]
 
 
 def test_second_runtime_on_busy_port_fails_with_one_line(redis_server: RedisServer) -> None:

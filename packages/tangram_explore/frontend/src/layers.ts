@@ -1,13 +1,18 @@
 /**
- * Explore layers on the map: one GeoJSON source per layer (MapLibre fetches
- * `/explore/data/{id}` itself, in its worker) and up to three map layers (fill, line,
- * circle) filtered by geometry type. They go below the aircraft: before the first
+ * Explore layers on the map. A table (`"format": "arrow"`) is fetched as Arrow and drawn
+ * by one WebGL custom layer (points or lines). GeoJSON gets one GeoJSON source (MapLibre
+ * fetches `/explore/data/{id}` itself, in its worker) and up to three map layers (fill,
+ * line, circle) filtered by geometry type. They go below the aircraft: before the first
  * jet1090 layer or symbol layer, whichever comes first.
  */
 import type { TangramApi } from "@tangram/api";
 import type { ExpressionSpecification, Map as MaplibreMap } from "maplibre-gl";
 import { reactive } from "vue";
+import type { Timings } from "./gl";
+import { LinesLayer } from "./lines";
 import { PointsLayer } from "./points";
+import { RAMP } from "./ramp";
+import { fetchTable } from "./table";
 
 export interface LayerInfo {
   id: string;
@@ -22,9 +27,13 @@ export interface LayerInfo {
   };
   features: number;
   bytes: number;
-  /** "points": float32 columns drawn by a PointsLayer; otherwise GeoJSON. */
+  /** "arrow": a table, drawn by a PointsLayer or a LinesLayer; otherwise GeoJSON. */
   format?: string;
   columns?: string[];
+  /** for "arrow": "points" or "lines", and the column that groups rows into lines */
+  kind?: string;
+  group?: string | null;
+  rows?: number;
 }
 
 export interface Shown extends LayerInfo {
@@ -32,25 +41,26 @@ export interface Shown extends LayerInfo {
 }
 
 const PALETTE = ["#d6336c", "#1098ad", "#f59f00", "#7048e8", "#37b24d", "#e8590c", "#1c7ed6"];
-/** A viridis-like ramp for `color_by`, low to high. */
-const RAMP = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
 
 export const source = (id: string): string => `explore-${id}`;
-export const pointsLayer = (id: string): string => `explore-${id}-points`;
+/** The WebGL layer of a table: `explore-{id}-points` or `explore-{id}-lines`. */
+export const tableLayer = (id: string, kind = "points"): string => `explore-${id}-${kind}`;
 const parts = (id: string): string[] => ["fill", "line", "point"].map((p) => `explore-${id}-${p}`);
 
 export class ExploreLayers {
   /** What the widget lists, oldest first. */
   readonly shown = reactive<Shown[]>([]);
   private count = 0;
-  private readonly points = new Map<string, PointsLayer>();
+  private readonly tables = new Map<string, PointsLayer | LinesLayer>();
+  /** When each layer's steps ended, by layer id (see Timings); read by the benchmark. */
+  readonly timings = new Map<string, Timings>();
 
   constructor(private readonly api: TangramApi) {
     // The shell carries style layers over a base-map switch, but a custom (WebGL)
     // layer is not part of the style it copies: put ours back.
     const map = api.map.map;
     const restore = (): void => {
-      for (const layer of this.points.values()) {
+      for (const layer of this.tables.values()) {
         if (!map.getLayer(layer.id)) this.api.map.addLayer(layer, this.below(map));
       }
     };
@@ -64,9 +74,9 @@ export class ExploreLayers {
 
   add(info: LayerInfo): void {
     if (this.has(info.id)) return;
-    if (info.format === "points") {
+    if (info.format === "arrow") {
       this.shown.push({ ...info, visible: true });
-      void this.addPoints(info);
+      void this.addTable(info);
       return;
     }
     const map = this.api.map.map;
@@ -119,31 +129,32 @@ export class ExploreLayers {
     const index = this.shown.findIndex((layer) => layer.id === id);
     if (index < 0) return;
     const [layer] = this.shown.splice(index, 1);
-    if (layer.format === "points") {
-      this.points.delete(id);
-      this.api.map.removeLayer(pointsLayer(id));
+    if (layer.format === "arrow") {
+      const drawn = this.tables.get(id);
+      this.tables.delete(id);
+      this.timings.delete(id);
+      if (drawn) this.api.map.removeLayer(drawn.id);
     } else {
       this.api.map.removeSource(source(id)); // and its layers
     }
   }
 
-  private async addPoints(info: LayerInfo): Promise<void> {
-    const response = await fetch(`/explore/data/${encodeURIComponent(info.id)}`);
-    if (!response.ok || !this.has(info.id)) return;
-    const buffer = await response.arrayBuffer();
-    if (!this.has(info.id)) return; // removed while downloading
-    const fixed = info.style.color ?? PALETTE[this.count++ % PALETTE.length];
-    const layer = new PointsLayer(
-      pointsLayer(info.id),
-      { count: info.features, buffer, hasValue: (info.columns ?? []).length > 2 },
-      {
-        color: fixed,
-        range: info.style.color_by ? info.style.range : undefined,
-        radius: info.style.radius ?? 2,
-        opacity: info.style.opacity ?? 0.85,
-      },
-    );
-    this.points.set(info.id, layer);
+  private async addTable(info: LayerInfo): Promise<void> {
+    const timings: Timings = { announced: performance.now() };
+    this.timings.set(info.id, timings);
+    const by = info.style.color_by && info.style.range ? info.style.color_by : undefined;
+    const data = await fetchTable(info.id, by, info.kind === "lines" ? info.group : null, timings);
+    if (!data || !this.has(info.id)) return; // gone, or removed while downloading
+    const style = {
+      color: info.style.color ?? PALETTE[this.count++ % PALETTE.length],
+      range: by ? info.style.range : undefined,
+      size: info.kind === "lines" ? (info.style.width ?? 2) : (info.style.radius ?? 2),
+      opacity: info.style.opacity ?? 0.85,
+    };
+    const id = tableLayer(info.id, info.kind);
+    const layer =
+      info.kind === "lines" ? new LinesLayer(id, data, style, timings) : new PointsLayer(id, data, style, timings);
+    this.tables.set(info.id, layer);
     this.api.map.addLayer(layer, this.below(this.api.map.map));
     const shown = this.shown.find((l) => l.id === info.id);
     if (shown && !shown.visible) layer.setVisible(false);
@@ -157,7 +168,7 @@ export class ExploreLayers {
     const layer = this.shown.find((l) => l.id === id);
     if (!layer) return;
     layer.visible = visible;
-    this.points.get(id)?.setVisible(visible);
+    this.tables.get(id)?.setVisible(visible);
     const map = this.api.map.map;
     for (const part of parts(id)) {
       if (map.getLayer(part)) map.setLayoutProperty(part, "visibility", visible ? "visible" : "none");

@@ -1,10 +1,14 @@
 /**
- * A large point set drawn straight from its float32 columns: one WebGL draw call of
- * `gl.POINTS`, no GeoJSON and no tiling, so a million points appear in about the time
- * it takes to download them. A MapLibre custom layer, so it sits in the layer order
- * like the others (below the aircraft).
+ * A table of points drawn straight from its Arrow columns: positions projected once
+ * into one Float32Array, values into another, then one `gl.POINTS` draw call per frame.
+ * No object per point anywhere, and MapLibre never parses or tiles it. A MapLibre custom
+ * layer, so it sits in the layer order like the others (below the aircraft).
  */
 import type { CustomLayerInterface, CustomRenderMethodInput, Map as MaplibreMap } from "maplibre-gl";
+import { RasterCache } from "./cache";
+import { attribute, buffer, mercator, program, type GL, type Timings } from "./gl";
+import { normalise, parseColor, RAMP_GLSL } from "./ramp";
+import type { TableColumns } from "./table";
 
 const VERTEX = `
 attribute vec2 a_pos;
@@ -18,58 +22,27 @@ void main() {
   v_value = a_value;
 }`;
 
-// The same ramp as the GeoJSON layers (dark purple to yellow); grey without a value.
 const FRAGMENT = `
 precision mediump float;
-uniform vec4 u_color;
+uniform vec3 u_color;
 uniform float u_ramp;
 uniform float u_opacity;
+uniform float u_round;
 varying float v_value;
-vec3 ramp(float t) {
-  vec3 c0 = vec3(0.267, 0.004, 0.329);
-  vec3 c1 = vec3(0.231, 0.322, 0.545);
-  vec3 c2 = vec3(0.129, 0.569, 0.549);
-  vec3 c3 = vec3(0.369, 0.788, 0.384);
-  vec3 c4 = vec3(0.992, 0.906, 0.145);
-  float s = clamp(t, 0.0, 1.0) * 4.0;
-  if (s < 1.0) return mix(c0, c1, s);
-  if (s < 2.0) return mix(c1, c2, s - 1.0);
-  if (s < 3.0) return mix(c2, c3, s - 2.0);
-  return mix(c3, c4, s - 3.0);
-}
+${RAMP_GLSL}
 void main() {
   vec2 d = gl_PointCoord - vec2(0.5);
-  if (dot(d, d) > 0.25) discard;
-  vec3 rgb = u_color.rgb;
-  if (u_ramp > 0.5) rgb = v_value < 0.0 ? vec3(0.525, 0.557, 0.588) : ramp(v_value);
+  if (u_round > 0.5 && dot(d, d) > 0.25) discard;
+  vec3 rgb = u_ramp > 0.5 ? ramp(v_value) : u_color;
   gl_FragColor = vec4(rgb * u_opacity, u_opacity);
 }`;
 
-export interface PointColumns {
-  count: number;
-  /** longitude, latitude and, optionally, the value column, each `count` float32. */
-  buffer: ArrayBuffer;
-  hasValue: boolean;
-}
-
-function compile(gl: WebGLRenderingContext, type: number, source: string): WebGLShader {
-  const shader = gl.createShader(type);
-  if (!shader) throw new Error("explore: cannot create a WebGL shader");
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) {
-    throw new Error(`explore: shader does not compile: ${gl.getShaderInfoLog(shader)}`);
-  }
-  return shader;
-}
-
-function parseColor(color: string): [number, number, number] {
-  const probe = document.createElement("canvas").getContext("2d");
-  if (!probe) return [0.84, 0.2, 0.42];
-  probe.fillStyle = color;
-  const hex = probe.fillStyle; // normalised to #rrggbb by the browser
-  const n = parseInt(hex.slice(1, 7), 16);
-  return Number.isNaN(n) ? [0.84, 0.2, 0.42] : [(n >> 16) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255];
+export interface Style {
+  color: string;
+  range?: [number, number];
+  /** pixels: the width of a line, or the radius of a point */
+  size: number;
+  opacity: number;
 }
 
 export class PointsLayer implements CustomLayerInterface {
@@ -78,54 +51,41 @@ export class PointsLayer implements CustomLayerInterface {
   /** Points handed to the GPU on the last frame (0 while hidden); read by tests. */
   drawn = 0;
   visible = true;
+  readonly timings: Timings;
   private program: WebGLProgram | null = null;
   private positions: WebGLBuffer | null = null;
   private values: WebGLBuffer | null = null;
   private map: MaplibreMap | null = null;
+  private readonly rgb: [number, number, number];
+  private readonly cache = new RasterCache();
+  /** Whether this frame shows the cache's texture (prerender drew it, or it still fits). */
+  private cached = false;
+  private matrix: Float32Array | null = null;
+  private readonly settle = (): void => {
+    if (this.matrix && this.cache.settle(this.matrix)) this.map?.triggerRepaint();
+  };
 
   constructor(
     readonly id: string,
-    private readonly data: PointColumns,
-    private readonly style: { color: string; range?: [number, number]; radius: number; opacity: number },
-  ) {}
+    private readonly data: TableColumns,
+    private readonly style: Style,
+    timings: Timings = {},
+  ) {
+    this.timings = timings;
+    this.rgb = parseColor(style.color);
+  }
 
-  onAdd(map: MaplibreMap, gl: WebGLRenderingContext): void {
+  onAdd(map: MaplibreMap, gl: GL): void {
     this.map = map;
-    const program = gl.createProgram();
-    if (!program) throw new Error("explore: cannot create a WebGL program");
-    gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, VERTEX));
-    gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
-    gl.linkProgram(program);
-    this.program = program;
-
-    const { count, buffer, hasValue } = this.data;
-    const lon = new Float32Array(buffer, 0, count);
-    const lat = new Float32Array(buffer, 4 * count, count);
-    // Web Mercator in [0, 1], what MapLibre's matrix expects from custom layers.
-    const xy = new Float32Array(2 * count);
-    const k = Math.PI / 180;
-    for (let i = 0; i < count; i++) {
-      xy[2 * i] = (lon[i] + 180) / 360;
-      const s = Math.sin(lat[i] * k);
-      xy[2 * i + 1] = 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
-    }
-    this.positions = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.positions);
-    gl.bufferData(gl.ARRAY_BUFFER, xy, gl.STATIC_DRAW);
-
-    const t = new Float32Array(count).fill(-1);
-    const range = this.style.range;
-    if (hasValue && range) {
-      const raw = new Float32Array(buffer, 8 * count, count);
-      const span = range[1] - range[0] || 1;
-      for (let i = 0; i < count; i++) {
-        const v = raw[i];
-        t[i] = Number.isFinite(v) ? (v - range[0]) / span : -1;
-      }
-    }
-    this.values = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.values);
-    gl.bufferData(gl.ARRAY_BUFFER, t, gl.STATIC_DRAW);
+    map.on("moveend", this.settle);
+    this.program = program(gl, VERTEX, FRAGMENT);
+    const { count, longitude, latitude, values } = this.data;
+    const xy = mercator(longitude, latitude, count);
+    const t = normalise(values, count, this.style.range);
+    this.timings.prepared = performance.now();
+    this.positions = buffer(gl, xy);
+    this.values = buffer(gl, t);
+    this.timings.uploaded = performance.now();
   }
 
   setVisible(visible: boolean): void {
@@ -133,38 +93,47 @@ export class PointsLayer implements CustomLayerInterface {
     this.map?.triggerRepaint();
   }
 
-  render(gl: WebGLRenderingContext, options: CustomRenderMethodInput): void {
-    const program = this.program;
-    if (!program || !this.visible) {
+  prerender(gl: GL, options: CustomRenderMethodInput): void {
+    this.matrix = options.defaultProjectionData.mainMatrix as Float32Array;
+    this.cached = false;
+    if (!this.program || !this.visible || !this.map) return;
+    const pitched = this.map.getPitch() !== 0 || this.map.getProjection()?.type === "globe";
+    this.cached = this.cache.prepare(gl, this.matrix, pitched, (matrix) => this.draw(gl, matrix));
+  }
+
+  render(gl: GL, options: CustomRenderMethodInput): void {
+    if (!this.program || !this.visible) {
       this.drawn = 0;
       return;
     }
-    gl.useProgram(program);
-    gl.uniformMatrix4fv(
-      gl.getUniformLocation(program, "u_matrix"),
-      false,
-      options.defaultProjectionData.mainMatrix as Float32Array,
-    );
-    gl.uniform1f(gl.getUniformLocation(program, "u_size"), this.style.radius * 2 * window.devicePixelRatio);
-    const [r, g, b] = parseColor(this.style.color);
-    gl.uniform4f(gl.getUniformLocation(program, "u_color"), r, g, b, 1);
-    gl.uniform1f(gl.getUniformLocation(program, "u_ramp"), this.style.range ? 1 : 0);
-    gl.uniform1f(gl.getUniformLocation(program, "u_opacity"), this.style.opacity);
-    const pos = gl.getAttribLocation(program, "a_pos");
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.positions);
-    gl.enableVertexAttribArray(pos);
-    gl.vertexAttribPointer(pos, 2, gl.FLOAT, false, 0, 0);
-    const value = gl.getAttribLocation(program, "a_value");
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.values);
-    gl.enableVertexAttribArray(value);
-    gl.vertexAttribPointer(value, 1, gl.FLOAT, false, 0, 0);
+    if (this.cached) this.cache.render(gl);
+    else this.draw(gl, options.defaultProjectionData.mainMatrix as Float32Array);
+    this.drawn = this.data.count;
+    this.timings.drawn ??= performance.now();
+  }
+
+  private draw(gl: GL, matrix: Float32Array): void {
+    const prog = this.program;
+    if (!prog || !this.positions || !this.values) return;
+    gl.useProgram(prog);
+    gl.uniformMatrix4fv(gl.getUniformLocation(prog, "u_matrix"), false, matrix);
+    const size = this.style.size * 2 * window.devicePixelRatio;
+    gl.uniform1f(gl.getUniformLocation(prog, "u_size"), size);
+    // Below 3 pixels a disc and a square look alike: skip the per-fragment discard.
+    gl.uniform1f(gl.getUniformLocation(prog, "u_round"), size > 3 ? 1 : 0);
+    gl.uniform3f(gl.getUniformLocation(prog, "u_color"), ...this.rgb);
+    gl.uniform1f(gl.getUniformLocation(prog, "u_ramp"), this.style.range ? 1 : 0);
+    gl.uniform1f(gl.getUniformLocation(prog, "u_opacity"), this.style.opacity);
+    attribute(gl, prog, "a_pos", this.positions, 2);
+    attribute(gl, prog, "a_value", this.values, 1);
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     gl.drawArrays(gl.POINTS, 0, this.data.count);
-    this.drawn = this.data.count;
   }
 
-  onRemove(_map: MaplibreMap, gl: WebGLRenderingContext): void {
+  onRemove(map: MaplibreMap, gl: GL): void {
+    map.off("moveend", this.settle);
+    this.cache.release(gl);
     if (this.positions) gl.deleteBuffer(this.positions);
     if (this.values) gl.deleteBuffer(this.values);
     if (this.program) gl.deleteProgram(this.program);

@@ -1,9 +1,9 @@
 """HTTP routes of the layers, and their announcements on ``to:explore:layers``.
 
 ``GET /explore/layers`` lists them, ``GET /explore/data/{id}`` serves one as GeoJSON,
-``POST /explore/layers`` adds GeoJSON (what :class:`~tangram_explore.Session` sends;
-large point tables go to ``POST /explore/points`` as float32 columns),
-``POST /explore/upload?name=...`` adds a file dropped on the map, ``DELETE
+Arrow or Parquet (see :func:`layer_data`), ``POST /explore/layers`` adds GeoJSON (JSON
+body) or a table (an Arrow IPC stream body, what :class:`~tangram_explore.Session`
+sends for DataFrames), ``POST /explore/upload?name=...`` adds a file dropped on the map, ``DELETE
 /explore/layers/{id}`` and ``DELETE /explore/layers`` remove. Each change is published
 to Redis ``to:explore:layers`` as ``{"action": "add"|"remove"|"clear", ...}``.
 """
@@ -23,10 +23,10 @@ import tangram
 
 from .files import file_to_geojson
 from .geojson import ExploreError, as_feature_collection
-from .points import MAX_HEADER, decode, to_geojson
-from .store import LayerStore, Limits
+from .store import Layer, LayerStore, Limits
+from .tables import ARROW, PARQUET, decode, encode, read, to_geojson, to_parquet
 
-__all__ = ["LAYERS", "TOPIC", "AppLayers", "router"]
+__all__ = ["FORMATS", "GEOJSON", "GEOJSON_MAX_ROWS", "LAYERS", "TOPIC", "AppLayers", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 TOPIC = "to:explore:layers"
 
 router = APIRouter(prefix="/explore", tags=["explore"])
+
+GEOJSON = "application/geo+json"
+#: ``?format=`` values and their media types.
+FORMATS = {"geojson": GEOJSON, "arrow": ARROW, "parquet": PARQUET}
+#: Table layers up to this many rows are served as GeoJSON unless asked otherwise;
+#: larger ones as Arrow (GeoJSON costs a Python and a JS object per row).
+GEOJSON_MAX_ROWS = 50_000
 
 
 class AppLayers:
@@ -101,30 +108,58 @@ async def list_layers(request: Request, state: tangram.InjectBackendState) -> JS
     return JSONResponse(_layers(request, state).store.list())
 
 
+def _negotiate(layer: Layer, format: str | None, accept: str) -> str:
+    """``?format=`` first, then the Accept header, then by size."""
+    if format is not None:
+        if format not in FORMATS:
+            raise HTTPException(400, f"format={format!r}: expected one of {', '.join(FORMATS)}")
+        return format
+    for name, media in FORMATS.items():
+        if media in accept:
+            return name
+    if "application/json" in accept or layer.format == "geojson":
+        return "geojson"
+    return "arrow" if layer.rows > GEOJSON_MAX_ROWS else "geojson"
+
+
 @router.get("/data/{layer_id}")
 async def layer_data(
     layer_id: str, request: Request, state: tangram.InjectBackendState, format: str | None = None
 ) -> Response:
-    """One layer as a GeoJSON FeatureCollection; a ``points`` layer as its float32
-    columns, or as GeoJSON with ``?format=geojson``."""
+    """One layer's data. A layer pushed as a table (``"format": "arrow"`` in the list)
+    is served as an Arrow IPC stream, Parquet or GeoJSON: ``?format=arrow|parquet|geojson``,
+    else the Accept header (their media types), else Arrow above
+    :data:`GEOJSON_MAX_ROWS` rows and GeoJSON up to it. A GeoJSON layer is GeoJSON only
+    (406 for the others)."""
     layer = _layers(request, state).store.get(layer_id)
     if layer is None:
         raise HTTPException(404, f"no layer {layer_id!r}; GET /explore/layers lists them")
-    if layer.format == "points":
-        if format == "geojson":
-            collection = await asyncio.to_thread(
-                to_geojson, layer.body, layer.features, layer.columns
-            )
-            return Response(orjson.dumps(collection), media_type="application/geo+json")
-        return Response(layer.body, media_type="application/octet-stream")
-    return Response(layer.body, media_type="application/geo+json")
+    chosen = _negotiate(layer, format, request.headers.get("accept", ""))
+    if layer.format == "geojson":
+        if chosen != "geojson":
+            raise HTTPException(406, f"layer {layer_id!r} was pushed as GeoJSON: format=geojson")
+        return Response(layer.body, media_type=GEOJSON)
+    if chosen == "arrow":
+        return Response(layer.body, media_type=ARROW)
+    if chosen == "parquet":
+        body = await asyncio.to_thread(lambda: to_parquet(read(layer.body)))
+        return Response(body, media_type=PARQUET)
+    value = layer.style.get("color_by")
+    collection = await asyncio.to_thread(
+        lambda: orjson.dumps(to_geojson(read(layer.body), value, layer.group))
+    )
+    return Response(collection, media_type=GEOJSON)
 
 
 @router.post("/layers", status_code=201)
 async def add_layer(request: Request, state: tangram.InjectBackendState) -> JSONResponse:
-    """Body: ``{"data": <GeoJSON>, "label": "...", "style": {...}}``."""
+    """Body: ``{"data": <GeoJSON>, "label": "...", "style": {...}}``, or with
+    ``content-type: application/vnd.apache.arrow.stream`` a table as an Arrow IPC
+    stream (label and style in its schema metadata, see :mod:`tangram_explore.tables`)."""
     limits = _layers(request, state).store.limits
     body = await _read_body(request, limits.max_layer_bytes)
+    if request.headers.get("content-type", "").startswith(ARROW):
+        return await _add_arrow(request, state, body)
     style: list[Any] = []
     label: list[str | None] = []
 
@@ -146,15 +181,20 @@ async def add_layer(request: Request, state: tangram.InjectBackendState) -> JSON
     return await _add(request, state, parse, lambda: label[0], lambda: style[0])
 
 
-@router.post("/points", status_code=201)
-async def add_points(request: Request, state: tangram.InjectBackendState) -> JSONResponse:
-    """A large point set as float32 columns (see :mod:`tangram_explore.points`)."""
+async def _add_arrow(
+    request: Request, state: tangram.InjectBackendState, body: bytes
+) -> JSONResponse:
     layers = _layers(request, state)
-    body = await _read_body(request, layers.store.limits.max_layer_bytes + MAX_HEADER + 4)
+
+    def parse() -> tuple[Any, bytes]:
+        # In a worker thread; stored re-encoded, so what is served is what was checked.
+        table = decode(body, layers.store.limits.max_features)
+        return table, encode(table, table.label, table.style)
+
     try:
-        points = await asyncio.to_thread(decode, body, layers.store.limits.max_features)
+        table, stored = await asyncio.to_thread(parse)
         async with layers.lock:
-            layer = layers.store.add_points(points)
+            layer = layers.store.add_arrow(table, stored)
     except ExploreError as exc:
         raise HTTPException(400, str(exc)) from None
     described = layer.describe()

@@ -1,4 +1,4 @@
-"""Tables (polars, pandas, pyarrow, or plain columns) to GeoJSON features.
+"""Plain columns (from a dropped file) to GeoJSON features.
 
 A table needs ``latitude`` and ``longitude`` columns (``lat``/``lon``/``lng`` also
 work). Rows become points, or one line per group when a ``flight_id``, ``icao24`` or
@@ -17,7 +17,15 @@ from typing import Any
 
 from .geojson import ExploreError
 
-__all__ = ["GROUP_COLUMNS", "columns_of", "is_table", "point_columns", "table_to_geojson"]
+__all__ = [
+    "GROUP_COLUMNS",
+    "LATITUDE",
+    "LONGITUDE",
+    "ORDER_COLUMNS",
+    "columns_of",
+    "is_table",
+    "table_to_geojson",
+]
 
 LATITUDE = ("latitude", "lat")
 LONGITUDE = ("longitude", "lon", "lng")
@@ -83,28 +91,6 @@ def _locate(columns: Columns, color_by: str | None) -> tuple[str, str, str | Non
     if group_name is not None and group_name.lower() == "track" and _is_angle(columns[group_name]):
         group_name = None  # jet1090's "track" is a heading in degrees, not a track id
     return lat_name, lon_name, group_name
-
-
-def point_columns(
-    columns: Columns, color_by: str | None
-) -> tuple[list[float], list[float], list[float | None] | None] | None:
-    """Longitudes, latitudes (finite) and values of a table of points, or None when a
-    column groups the rows into lines."""
-    lat_name, lon_name, group_name = _locate(columns, color_by)
-    if group_name is not None:
-        return None
-    xs, ys = _numbers(columns[lon_name]), _numbers(columns[lat_name])
-    keep = [
-        i for i, (x, y) in enumerate(zip(xs, ys, strict=True)) if x is not None and y is not None
-    ]
-    if len(keep) < len(xs):
-        xs, ys = [xs[i] for i in keep], [ys[i] for i in keep]
-    values = None
-    if color_by is not None:
-        values = _numbers(columns[color_by])
-        if len(keep) < len(values):
-            values = [values[i] for i in keep]
-    return xs, ys, values  # type: ignore[return-value]  # None filtered out above
 
 
 def table_to_geojson(

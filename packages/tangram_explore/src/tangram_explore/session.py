@@ -1,22 +1,22 @@
 """``Session``: push data from a notebook or script onto the map of a running tangram.
 
-Tables are turned into GeoJSON here, in the caller's process (where the DataFrame is);
-the server checks what it receives again and keeps it, so every open browser sees the
-layer and a reload keeps it.
+Tables are reduced to the columns the map needs here, in the caller's process (where
+the DataFrame is), and sent as an Arrow IPC stream (:mod:`tangram_explore.tables`);
+GeoJSON is sent as JSON. The server checks what it receives again and keeps it, so every
+open browser sees the layer and a reload keeps it.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import httpx
 import orjson
 
-from .frames import columns_of, is_table, point_columns, table_to_geojson
+from .frames import is_table
 from .geojson import ExploreError
-from .points import BINARY_MIN_POINTS, encode
+from .tables import ARROW, encode, prepare, to_arrow
 
 __all__ = ["Session"]
 
@@ -57,24 +57,13 @@ class Session:
         if is_table(data):
             color_by = (style_dict or {}).get("color_by")
             color_by = color_by if isinstance(color_by, str) else None
-            columns = columns_of(data)
-            points = point_columns(columns, color_by)
-            if points is not None and len(points[0]) >= BINARY_MIN_POINTS:
-                # Large point sets: float32 columns, no object per point anywhere.
-                xs, ys, values = points
-                body = encode(xs, ys, values, color_by, label, style_dict)
-                response = self._client.post(
-                    "/explore/points",
-                    content=body,
-                    headers={"content-type": "application/octet-stream"},
-                )
-                return str(self._check(response)["id"])
-            geojson: Any = table_to_geojson(
-                columns,
-                color_by=color_by,
-                max_features=sys.maxsize,  # the server applies its own limit
+            # Columns as they are (zero-copy from polars), never a Python object per row.
+            body = encode(prepare(to_arrow(data), color_by), label, style_dict)
+            response = self._client.post(
+                "/explore/layers", content=body, headers={"content-type": ARROW}
             )
-        elif hasattr(data, "__geo_interface__"):
+            return str(self._check(response)["id"])
+        if hasattr(data, "__geo_interface__"):
             geojson = data.__geo_interface__
         elif isinstance(data, Mapping):
             geojson = data

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from .geojson import ExploreError
-from .points import Points
+from .tables import ArrowLayer
 
 __all__ = ["Layer", "LayerStore", "Limits", "check_style"]
 
@@ -55,9 +55,13 @@ class Layer:
     style: dict[str, Any]
     features: int
     body: bytes = field(repr=False)
-    #: "geojson", or "points" (float32 columns, see :mod:`tangram_explore.points`).
+    #: "geojson", or "arrow" (an Arrow IPC stream, see :mod:`tangram_explore.tables`).
     format: str = "geojson"
     columns: list[str] = field(default_factory=list)
+    #: For "arrow": "points" or "lines", the grouping column and the number of rows.
+    kind: str = ""
+    group: str | None = None
+    rows: int = 0
 
     def describe(self) -> dict[str, Any]:
         """What ``GET /explore/layers`` lists and browsers are told."""
@@ -69,8 +73,9 @@ class Layer:
             "bytes": len(self.body),
             "format": self.format,
         }
-        if self.format == "points":
-            described["columns"] = self.columns
+        if self.format == "arrow":
+            described.update(columns=self.columns, kind=self.kind, rows=self.rows)
+            described["group"] = self.group
         return described
 
 
@@ -140,18 +145,22 @@ class LayerStore:
         self._admit(count, len(body), "GeoJSON")
         return self._insert(Layer("", "", checked, count, body), label)
 
-    def add_points(self, points: Points) -> Layer:
-        """Store a checked binary point set (:func:`tangram_explore.points.decode`)."""
+    def add_arrow(self, table: ArrowLayer, body: bytes) -> Layer:
+        """Store a checked layer table (:func:`tangram_explore.tables.decode`) as the
+        Arrow IPC stream ``body``."""
         self._admit_one_more()
-        checked = check_style(points.style)
+        checked = check_style(table.style)
         color_by = checked.get("color_by")
         if color_by is not None:
-            if points.columns[2:] != [color_by] or points.value_range is None:
+            if table.value != color_by or table.value_range is None:
                 raise ExploreError(f"style color_by: no finite values in column {color_by!r}")
-            checked["range"] = points.value_range
-        self._admit(points.count, len(points.blob), "points")
-        layer = Layer("", "", checked, points.count, points.blob, "points", points.columns)
-        return self._insert(layer, points.label)
+            checked["range"] = table.value_range
+        self._admit(table.features, len(body), "Arrow")
+        layer = Layer(
+            "", "", checked, table.features, body, "arrow", table.table.column_names,
+            table.kind, table.group, table.table.num_rows,
+        )  # fmt: skip
+        return self._insert(layer, table.label)
 
     def _admit_one_more(self) -> None:
         if len(self._layers) >= self.limits.max_layers:
