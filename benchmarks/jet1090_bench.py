@@ -216,6 +216,24 @@ async def publish_step(
     return sent
 
 
+async def watch_everything(redis: aioredis.Redis, client_id: str, ref: int) -> None:
+    """Register a streaming client whose box covers the world, as the gateway and the
+    browser would: the gateway's ``phx_join`` of the private topic ``streaming-<id>``,
+    then the browser's ``bound-box`` push on that topic. (A ``bound-box`` on the shared
+    ``system`` topic naming a ``connectionId`` is ignored since the gateway hardening:
+    nobody vouches for that id, so such a client never gets a frame.)"""
+    await redis.publish(
+        f"from:streaming-{client_id}:phx_join",
+        orjson.dumps({"id": client_id, "topic": f"streaming-{client_id}",
+                      "phx_ref": f"bench-{ref}"}),
+    )  # fmt: skip
+    await redis.publish(
+        f"from:streaming-{client_id}:bound-box",
+        orjson.dumps({"northEastLat": 90, "northEastLng": 180,
+                      "southWestLat": -90, "southWestLng": -180}),
+    )  # fmt: skip
+
+
 async def watch_frames(
     redis_url: str,
     staleness: list[float],
@@ -277,17 +295,7 @@ async def bench(args: argparse.Namespace) -> None:
         # the measured client plus --clients - 1 others, all looking at the whole feed
         # (on each client's private topic, as the gateway would pass its pushes on)
         for i in range(args.clients):
-            client_id = CLIENT if i == 0 else f"extra{i}"
-            # a client is served while its private topic is joined: the gateway's event
-            await redis.publish(
-                f"from:streaming-{client_id}:phx_join",
-                orjson.dumps({"id": client_id, "phx_ref": f"bench-{i}"}),
-            )
-            await redis.publish(
-                f"from:streaming-{client_id}:bound-box",
-                orjson.dumps({"northEastLat": 90, "northEastLng": 180,
-                              "southWestLat": -90, "southWestLng": -180}),
-            )  # fmt: skip
+            await watch_everything(redis, CLIENT if i == 0 else f"extra{i}", i)
         if rival is not None:
             # Upstream starts serving browsers only once its history registration gave
             # up (about 15 s without a history service): repeat the box until then.
@@ -403,11 +411,7 @@ async def bench_beast(args: argparse.Namespace) -> None:
         await asyncio.wait_for(receiver.connected.wait(), timeout=30)
         while not latest:
             await asyncio.sleep(0.1)
-        await redis.publish(
-            "from:system:bound-box",
-            orjson.dumps({"connectionId": CLIENT, "northEastLat": 90, "northEastLng": 180,
-                          "southWestLat": -90, "southWestLng": -180}),
-        )  # fmt: skip
+        await watch_everything(redis, CLIENT, 0)
         staleness: list[float] = []
         publishing = [False]
         watcher = asyncio.create_task(watch_frames(server.url, staleness, publishing))
