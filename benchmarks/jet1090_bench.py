@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -47,16 +48,24 @@ CHANNEL = "jet1090"
 CLIENT = "bench"
 
 
+def load_average() -> str:
+    """The machine's load, printed with every result (CPU time inflates under load)."""
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 # -- consumer (subprocess) -----------------------------------------------------------
 
 
-async def consume(redis_url: str, history: str, beast_port: int | None = None) -> None:
+async def consume(
+    redis_url: str, history: str, beast_port: int | None = None, keep_history: bool = True
+) -> None:
     from tangram_jet1090.config import Jet1090Config
     from tangram_jet1090.runtime import Jet1090Runtime
 
     sources = [f"beast://127.0.0.1:{beast_port}"] if beast_port else []
     config = Jet1090Config(
         history_path=history,
+        history_enabled=keep_history,
         aircraft_db_cache=history + ".none",
         sources=sources,
         reference="LFPG" if sources else None,
@@ -260,7 +269,14 @@ async def watch_frames(
 async def bench(args: argparse.Namespace) -> None:
     with start_redis() as server, tempfile.TemporaryDirectory() as tmp:
         consumer = subprocess.Popen(
-            [sys.executable, __file__, "--consumer", server.url, str(Path(tmp) / "h.sqlite")],
+            [
+                sys.executable,
+                __file__,
+                "--consumer",
+                server.url,
+                str(Path(tmp) / "h.sqlite"),
+                *(["--no-history"] if args.no_history else []),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -331,6 +347,8 @@ async def bench(args: argparse.Namespace) -> None:
         print(
             f"{args.aircraft} aircraft, {args.seconds:g} s per step, "
             f"{args.clients} streaming client(s) seeing every aircraft"
+            + (", no history" if args.no_history else "")
+            + f"; {load_average()}"
         )
         print(f"{'target/s':>9} {'published/s':>12} {'ingested/s':>11} {'CPU µs/msg':>11} "
               f"{'stale p50':>10} {'stale p95':>10}")  # fmt: skip
@@ -372,7 +390,7 @@ async def bench(args: argparse.Namespace) -> None:
                 )
         print(
             f"consumer: {latest['aircraft']} aircraft, {latest['history']} history points, "
-            f"{latest['reconnects']} reconnects, {latest['malformed']} malformed"
+            f"{latest['reconnects']} reconnects, {latest['malformed']} malformed; {load_average()}"
         )
         watcher.cancel()
         reader.cancel()
@@ -395,7 +413,7 @@ async def bench_beast(args: argparse.Namespace) -> None:
     with start_redis() as server, tempfile.TemporaryDirectory() as tmp:
         consumer = subprocess.Popen(
             [sys.executable, __file__, "--consumer", server.url, str(Path(tmp) / "h.sqlite"),
-             "--beast-port", str(port)],
+             "--beast-port", str(port), *(["--no-history"] if args.no_history else [])],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert consumer.stdout is not None
@@ -418,7 +436,8 @@ async def bench_beast(args: argparse.Namespace) -> None:
         await receiver.send(5000, 2)  # warm-up: every aircraft known
         await asyncio.sleep(1.5)
         print(f"Beast over TCP: {args.aircraft} aircraft, {args.seconds:g} s per step, "
-              "1 streaming client seeing every aircraft")  # fmt: skip
+              "1 streaming client seeing every aircraft"
+              + (", no history" if args.no_history else "") + f"; {load_average()}")  # fmt: skip
         print(f"{'target/s':>9} {'frames/s':>9} {'decoded/s':>10} {'dup %':>6} "
               f"{'CPU µs/msg':>11} {'stale p50':>10} {'stale p95':>10}")  # fmt: skip
         for rate in [*args.rates, None]:
@@ -448,7 +467,7 @@ async def bench_beast(args: argparse.Namespace) -> None:
             )
         print(
             f"consumer: {latest['aircraft']} aircraft, {latest['history']} history points, "
-            f"{latest['malformed']} malformed"
+            f"{latest['malformed']} malformed; {load_average()}"
         )
         watcher.cancel()
         reader.cancel()
@@ -472,12 +491,20 @@ def main() -> None:
         help="also run upstream tangram-jet1090 0.6.0 on the same feed, with this "
         "interpreter of its own venv (.bench/upstream/bin/python)",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-history", action="store_true",
+        help="run our consumer without its SQLite history (as upstream runs here)",
+    )  # fmt: skip
     parser.add_argument("--consumer", nargs=2, metavar=("REDIS_URL", "HISTORY"))
     parser.add_argument("--beast-port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.consumer:
         try:
-            asyncio.run(consume(*args.consumer, beast_port=args.beast_port))
+            asyncio.run(
+                consume(
+                    *args.consumer, beast_port=args.beast_port, keep_history=not args.no_history
+                )
+            )
         except KeyboardInterrupt:
             pass
         return
