@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -88,6 +89,8 @@ async def consume(
             source.on_data = lambda src, data, now: hub.handle(src, data, sent_time(data, now))
         tasks.append(asyncio.create_task(runtime.receivers_forever(client)))
     await runtime.feed.subscribed.wait()
+    gc.collect()  # as tangram serve does once started
+    gc.freeze()
     while True:
         cpu = time.process_time()
         print(
