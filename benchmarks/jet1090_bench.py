@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -47,16 +49,24 @@ CHANNEL = "jet1090"
 CLIENT = "bench"
 
 
+def load_average() -> str:
+    """The machine's load, printed with every result (CPU time inflates under load)."""
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 # -- consumer (subprocess) -----------------------------------------------------------
 
 
-async def consume(redis_url: str, history: str, beast_port: int | None = None) -> None:
+async def consume(
+    redis_url: str, history: str, beast_port: int | None = None, keep_history: bool = True
+) -> None:
     from tangram_jet1090.config import Jet1090Config
     from tangram_jet1090.runtime import Jet1090Runtime
 
     sources = [f"beast://127.0.0.1:{beast_port}"] if beast_port else []
     config = Jet1090Config(
         history_path=history,
+        history_enabled=keep_history,
         aircraft_db_cache=history + ".none",
         sources=sources,
         reference="LFPG" if sources else None,
@@ -79,6 +89,8 @@ async def consume(redis_url: str, history: str, beast_port: int | None = None) -
             source.on_data = lambda src, data, now: hub.handle(src, data, sent_time(data, now))
         tasks.append(asyncio.create_task(runtime.receivers_forever(client)))
     await runtime.feed.subscribed.wait()
+    gc.collect()  # as tangram serve does once started
+    gc.freeze()
     while True:
         cpu = time.process_time()
         print(
@@ -216,6 +228,24 @@ async def publish_step(
     return sent
 
 
+async def watch_everything(redis: aioredis.Redis, client_id: str, ref: int) -> None:
+    """Register a streaming client whose box covers the world, as the gateway and the
+    browser would: the gateway's ``phx_join`` of the private topic ``streaming-<id>``,
+    then the browser's ``bound-box`` push on that topic. (A ``bound-box`` on the shared
+    ``system`` topic naming a ``connectionId`` is ignored since the gateway hardening:
+    nobody vouches for that id, so such a client never gets a frame.)"""
+    await redis.publish(
+        f"from:streaming-{client_id}:phx_join",
+        orjson.dumps({"id": client_id, "topic": f"streaming-{client_id}",
+                      "phx_ref": f"bench-{ref}"}),
+    )  # fmt: skip
+    await redis.publish(
+        f"from:streaming-{client_id}:bound-box",
+        orjson.dumps({"northEastLat": 90, "northEastLng": 180,
+                      "southWestLat": -90, "southWestLng": -180}),
+    )  # fmt: skip
+
+
 async def watch_frames(
     redis_url: str,
     staleness: list[float],
@@ -242,7 +272,14 @@ async def watch_frames(
 async def bench(args: argparse.Namespace) -> None:
     with start_redis() as server, tempfile.TemporaryDirectory() as tmp:
         consumer = subprocess.Popen(
-            [sys.executable, __file__, "--consumer", server.url, str(Path(tmp) / "h.sqlite")],
+            [
+                sys.executable,
+                __file__,
+                "--consumer",
+                server.url,
+                str(Path(tmp) / "h.sqlite"),
+                *(["--no-history"] if args.no_history else []),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -277,17 +314,7 @@ async def bench(args: argparse.Namespace) -> None:
         # the measured client plus --clients - 1 others, all looking at the whole feed
         # (on each client's private topic, as the gateway would pass its pushes on)
         for i in range(args.clients):
-            client_id = CLIENT if i == 0 else f"extra{i}"
-            # a client is served while its private topic is joined: the gateway's event
-            await redis.publish(
-                f"from:streaming-{client_id}:phx_join",
-                orjson.dumps({"id": client_id, "phx_ref": f"bench-{i}"}),
-            )
-            await redis.publish(
-                f"from:streaming-{client_id}:bound-box",
-                orjson.dumps({"northEastLat": 90, "northEastLng": 180,
-                              "southWestLat": -90, "southWestLng": -180}),
-            )  # fmt: skip
+            await watch_everything(redis, CLIENT if i == 0 else f"extra{i}", i)
         if rival is not None:
             # Upstream starts serving browsers only once its history registration gave
             # up (about 15 s without a history service): repeat the box until then.
@@ -323,6 +350,8 @@ async def bench(args: argparse.Namespace) -> None:
         print(
             f"{args.aircraft} aircraft, {args.seconds:g} s per step, "
             f"{args.clients} streaming client(s) seeing every aircraft"
+            + (", no history" if args.no_history else "")
+            + f"; {load_average()}"
         )
         print(f"{'target/s':>9} {'published/s':>12} {'ingested/s':>11} {'CPU µs/msg':>11} "
               f"{'stale p50':>10} {'stale p95':>10}")  # fmt: skip
@@ -364,7 +393,7 @@ async def bench(args: argparse.Namespace) -> None:
                 )
         print(
             f"consumer: {latest['aircraft']} aircraft, {latest['history']} history points, "
-            f"{latest['reconnects']} reconnects, {latest['malformed']} malformed"
+            f"{latest['reconnects']} reconnects, {latest['malformed']} malformed; {load_average()}"
         )
         watcher.cancel()
         reader.cancel()
@@ -387,7 +416,7 @@ async def bench_beast(args: argparse.Namespace) -> None:
     with start_redis() as server, tempfile.TemporaryDirectory() as tmp:
         consumer = subprocess.Popen(
             [sys.executable, __file__, "--consumer", server.url, str(Path(tmp) / "h.sqlite"),
-             "--beast-port", str(port)],
+             "--beast-port", str(port), *(["--no-history"] if args.no_history else [])],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert consumer.stdout is not None
@@ -403,18 +432,15 @@ async def bench_beast(args: argparse.Namespace) -> None:
         await asyncio.wait_for(receiver.connected.wait(), timeout=30)
         while not latest:
             await asyncio.sleep(0.1)
-        await redis.publish(
-            "from:system:bound-box",
-            orjson.dumps({"connectionId": CLIENT, "northEastLat": 90, "northEastLng": 180,
-                          "southWestLat": -90, "southWestLng": -180}),
-        )  # fmt: skip
+        await watch_everything(redis, CLIENT, 0)
         staleness: list[float] = []
         publishing = [False]
         watcher = asyncio.create_task(watch_frames(server.url, staleness, publishing))
         await receiver.send(5000, 2)  # warm-up: every aircraft known
         await asyncio.sleep(1.5)
         print(f"Beast over TCP: {args.aircraft} aircraft, {args.seconds:g} s per step, "
-              "1 streaming client seeing every aircraft")  # fmt: skip
+              "1 streaming client seeing every aircraft"
+              + (", no history" if args.no_history else "") + f"; {load_average()}")  # fmt: skip
         print(f"{'target/s':>9} {'frames/s':>9} {'decoded/s':>10} {'dup %':>6} "
               f"{'CPU µs/msg':>11} {'stale p50':>10} {'stale p95':>10}")  # fmt: skip
         for rate in [*args.rates, None]:
@@ -444,7 +470,7 @@ async def bench_beast(args: argparse.Namespace) -> None:
             )
         print(
             f"consumer: {latest['aircraft']} aircraft, {latest['history']} history points, "
-            f"{latest['malformed']} malformed"
+            f"{latest['malformed']} malformed; {load_average()}"
         )
         watcher.cancel()
         reader.cancel()
@@ -468,12 +494,20 @@ def main() -> None:
         help="also run upstream tangram-jet1090 0.6.0 on the same feed, with this "
         "interpreter of its own venv (.bench/upstream/bin/python)",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-history", action="store_true",
+        help="run our consumer without its SQLite history (as upstream runs here)",
+    )  # fmt: skip
     parser.add_argument("--consumer", nargs=2, metavar=("REDIS_URL", "HISTORY"))
     parser.add_argument("--beast-port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.consumer:
         try:
-            asyncio.run(consume(*args.consumer, beast_port=args.beast_port))
+            asyncio.run(
+                consume(
+                    *args.consumer, beast_port=args.beast_port, keep_history=not args.no_history
+                )
+            )
         except KeyboardInterrupt:
             pass
         return

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
+
+import orjson
 import pytest
+import rs1090
 from tangram_jet1090.receivers.cpr import global_airborne, local, nl
+from tangram_jet1090.receivers.crc import residual
 from tangram_jet1090.receivers.decode import TRUST_SECS, FrameDecoder
 from tangram_jet1090.receivers.dedup import Deduplicator
 from tangram_jet1090.receivers.reference import resolve_reference
+
+from .conftest import SAMPLE
 
 IDENT = bytes.fromhex("8f393322200464b3d1a1e03df1bf")  # DF17 BDS 0,8 AFR34ZG
 ALTITUDE = bytes.fromhex("212800bf40f1ef")  # DF4, 575 ft, address/parity
@@ -156,3 +163,39 @@ def test_hub_counts_a_frame_from_two_receivers_once_and_survives_a_failing_sink(
     # past the window the same frame counts again
     hub.handle(avr, b"*" + ALTITUDE.hex().encode() + b";\n", 102.0)
     assert avr.stats.messages == 1 and len(applied) == 3
+
+
+def _readdressed(payload: bytes, icao: int) -> bytes:
+    """An address/parity frame of another aircraft: same bits, its own parity."""
+    body = payload[:-3] + b"\x00\x00\x00"
+    return body[:-3] + (residual(body) ^ icao).to_bytes(3, "big")
+
+
+def test_cached_decoding_gives_rs1090s_own_answers() -> None:
+    # Every frame of the sample flight, heard from three aircraft: what the decoder
+    # hands on (through its frame and DF0/4/5 header caches) is what rs1090 says of
+    # that very frame, address included, whichever aircraft's frame filled the cache.
+    with gzip.open(SAMPLE, "rb") as lines:
+        frames = [bytes.fromhex(orjson.loads(line)["frame"]) for line in lines]
+    frames = [f[:7] if f[0] >> 3 < 16 else f for f in frames if f[0] >> 3 != 11][:6000]
+    decoder = FrameDecoder(reference=LFPG)
+    # aircraft 1 and 2 confirmed by an identification squitter (DF17: CRC, no address)
+    bodies = [IDENT[:1] + icao.to_bytes(3, "big") + IDENT[4:-3] for icao in (1, 2)]
+    confirm = [IDENT] + [b + residual(b + b"\x00" * 3).to_bytes(3, "big") for b in bodies]
+    assert None not in decoder.decode(confirm, [0.0] * 3)
+    before = decoder.stats.rs1090_calls
+    compared = 0
+    for icao in (0x393322, 1, 2):
+        batch = [f if f[0] >> 3 in (17, 18) else _readdressed(f, icao) for f in frames]
+        batch = [f for f in batch if f[0] >> 3 not in (17, 18)]
+        got = decoder.decode(batch, [1.0] * len(batch))
+        expected = rs1090.decode([f.hex() for f in batch])
+        for message, reference in zip(got, expected, strict=True):
+            assert message is not None and reference is not None
+            assert message["icao24"] == f"{icao:06x}"
+            del message["timestamp"], message["frame"]
+            assert message == reference
+            compared += 1
+    assert compared > 10_000
+    # the second and third aircraft's short replies came from the header cache
+    assert decoder.stats.rs1090_calls - before < compared * 0.8

@@ -30,6 +30,8 @@ from typing import Any
 
 import orjson
 
+from .encoding import TickEncoding
+
 __all__ = [
     "CONTROL_PATTERN",
     "MAX_SELECTED",
@@ -244,23 +246,16 @@ class StreamingClients:
     def frames(self, records: Collection[dict[str, Any]], count: int) -> list[tuple[str, bytes]]:
         """One encoded ``{"count", <list_name>}`` frame per client.
 
-        Each record is encoded at most once per tick and the frames are spliced from
-        those bytes: with many browsers looking at the same area, encoding would
-        otherwise dominate the tick.
+        The located records are encoded once per tick, in one call
+        (:class:`TickEncoding`); a client seeing all of them gets those bytes as they
+        are, the others frames spliced from each record's bytes cut out of them.
         """
         if not self.clients:
             return []
         key = self.key
         located = [r for r in records if r["latitude"] is not None]
-        encoded: dict[Hashable, bytes] = {}
-
-        def encode(record: dict[str, Any]) -> bytes:
-            body = encoded.get(record[key])
-            if body is None:
-                body = encoded[record[key]] = orjson.dumps(record)
-            return body
-
-        head = b'{"count":%d,"%s":[' % (count, self.list_name.encode())
+        encoding = TickEncoding(located, key)
+        head = b'{"count":%d,"%s":' % (count, self.list_name.encode())
         out = []
         for client in self.clients.values():
             box = client.box
@@ -269,11 +264,16 @@ class StreamingClients:
             else:
                 contains = box.contains
                 visible = [r for r in located if contains(r["latitude"], r["longitude"])]
+            extra: list[dict[str, Any]] = []
             if client.selected:
                 wanted = client.selected - {r[key] for r in visible}
                 if wanted:
-                    visible = visible + [r for r in records if r[key] in wanted]
-            body = head + b",".join([encode(r) for r in visible]) + b"]}"
+                    extra = [r for r in records if r[key] in wanted]
+            if len(visible) == len(located) and not extra:  # the whole picture
+                body = head + encoding.whole + b"}"
+            else:
+                each = encoding.each
+                body = head + b"[" + b",".join([each(r) for r in visible + extra]) + b"]}"
             out.append((self.frame_channel(client.id), body))
         return out
 

@@ -157,7 +157,16 @@ class FlightIndex:
             if flight.id not in touched:
                 flight.batch_start = ts
                 touched[flight.id] = flight
-        for flight in touched.values():
+        rows = [(f.start, f.stop, f.count, f.id) for f in touched.values()]
+        # One statement for every flight (thousands a second); only when some row was
+        # missing (purged meanwhile) are they redone one by one to find which.
+        if conn.executemany(_TOUCH, rows).rowcount == len(rows):
+            for flight in touched.values():
+                flight.saved_count = flight.count
+            touched_again: dict[int, OpenFlight] = {}
+        else:
+            touched_again = touched
+        for flight in touched_again.values():
             if conn.execute(_TOUCH, (flight.start, flight.stop, flight.count, flight.id)).rowcount:
                 flight.saved_count = flight.count
                 continue

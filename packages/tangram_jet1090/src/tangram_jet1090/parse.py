@@ -51,6 +51,14 @@ NUMERIC_FIELDS: dict[str, str] = {
     "selected_altitude": "selected_altitude",
 }
 
+#: Nested Comm-B registers with no state-vector field (capabilities, ACAS, the
+#: registration of BDS 2,1): never read.
+_NOTHING_KEPT = frozenset({"bds10", "bds17", "bds18", "bds19", "bds21", "bds30"})
+_CALLSIGN, _SQUAWK = "callsign", "squawk"
+#: Message key -> state-vector field (``_CALLSIGN``/``_SQUAWK``: checked as text).
+_ROLE: dict[str, str] = {**NUMERIC_FIELDS, "callsign": _CALLSIGN, "squawk": _SQUAWK}
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+
 #: (icao24, timestamp or None, {field: value})
 Update = tuple[str, "float | None", dict[str, Any]]
 
@@ -77,12 +85,9 @@ def extract(msg: Any) -> Update:
     if type(msg) is not dict:
         raise MalformedMessage(f"expected a JSON object, got {type(msg).__name__}")
     icao24 = msg.get("icao24")
-    if type(icao24) is not str or len(icao24) != 6:
+    # strip(): every character a hex digit, without int()'s signs, spaces, underscores
+    if type(icao24) is not str or len(icao24) != 6 or icao24.strip(_HEX_DIGITS):
         raise MalformedMessage(f"icao24 {icao24!r} is not 6 hexadecimal digits")
-    try:
-        int(icao24, 16)
-    except ValueError:
-        raise MalformedMessage(f"icao24 {icao24!r} is not 6 hexadecimal digits") from None
     df = msg.get("df")
     if df is not None:
         if type(df) is int:
@@ -96,11 +101,10 @@ def extract(msg: Any) -> Update:
         timestamp = float(timestamp)
 
     fields: dict[str, Any] = {}
-    _collect(msg, fields)
-    for key, value in msg.items():
-        # Nested Comm-B replies ("bds40": {...}); "bds40": true in BDS 1,7 is a flag.
-        if type(value) is dict and key.startswith("bds"):
-            _collect(value, fields)
+    nested = _collect(msg, fields)
+    # Nested Comm-B replies ("bds40": {...}) come after the top-level keys.
+    for register in nested:
+        _collect(register, fields)
     if "latitude" in fields or "longitude" in fields:
         lat, lon = fields.get("latitude"), fields.get("longitude")
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -109,23 +113,30 @@ def extract(msg: Any) -> Update:
     return icao24.lower(), timestamp, fields
 
 
-def _collect(msg: dict[str, Any], fields: dict[str, Any]) -> None:
-    numeric = NUMERIC_FIELDS
+def _collect(msg: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """Copy the known fields of ``msg`` into ``fields``; returns the nested Comm-B
+    registers worth reading. One dictionary look-up per key: rs1090's messages
+    carry a dozen keys or more, and this runs for every message."""
+    role, nested = _ROLE, []
     for key, value in msg.items():
-        target = numeric.get(key)
-        if target is not None:
-            # bool is an int subclass: exclude it; null means "not decoded".
-            kind = type(value)
-            if (kind is float and math.isfinite(value)) or kind is int:
-                fields[target] = value
-        elif key == "callsign":
-            if type(value) is str:
+        target = role.get(key)
+        if target is None:
+            if type(value) is dict and key.startswith("bds") and key not in _NOTHING_KEPT:
+                nested.append(value)
+            continue
+        kind = type(value)
+        if target is _CALLSIGN:
+            if kind is str:
                 callsign = value.strip()
                 # '#' marks characters the decoder could not read.
                 if callsign and "#" not in callsign:
                     fields["callsign"] = callsign
-        elif key == "squawk":
-            if type(value) is str and value:
+        elif target is _SQUAWK:
+            if kind is str and value:
                 fields["squawk"] = value
-            elif type(value) is int:
+            elif kind is int:
                 fields["squawk"] = f"{value:04d}"
+        # bool is not int here; null means "not decoded"; x - x is 0 unless inf/nan.
+        elif kind is int or (kind is float and value - value == 0.0):
+            fields[target] = value
+    return nested

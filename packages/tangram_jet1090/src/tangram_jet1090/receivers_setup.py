@@ -6,15 +6,16 @@ from pathlib import Path
 
 from .config import Jet1090Config
 from .receivers import Publisher, ReceiverHub, Recorder, parse_source, resolve_reference
-from .receivers.hub import Sink
+from .receivers.hub import Apply, Sink
 
 __all__ = ["build_receivers"]
 
 
 def build_receivers(
-    config: Jet1090Config, base_dir: Path | None, ingest: Sink
+    config: Jet1090Config, base_dir: Path | None, ingest: Sink, apply: Apply | None = None
 ) -> ReceiverHub | None:
-    """None when no ``sources`` are configured."""
+    """None when no ``sources`` are configured. ``apply`` takes decoded frames' fields
+    straight to the state (``ingest`` then only gets SBS messages)."""
     if not config.sources:
         return None
     reference = resolve_reference(config.reference) if config.reference is not None else None
@@ -30,4 +31,5 @@ def build_receivers(
         silence_secs=config.receiver_timeout_secs,
         recorder=recorder,
         publisher=publisher,
+        apply=apply,
     )

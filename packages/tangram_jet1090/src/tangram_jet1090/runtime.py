@@ -77,7 +77,7 @@ class Jet1090Runtime:
             on_pmessage=self.control,
         )
         #: Receivers read directly (``sources``), or None.
-        self.receivers = build_receivers(config, base_dir, self.ingest_decoded)
+        self.receivers = build_receivers(config, base_dir, self.ingest_decoded, self.apply)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -101,6 +101,16 @@ class Jet1090Runtime:
     def ingest_decoded(self, message: dict[str, Any]) -> None:
         """A message decoded in-process (``sources``): the same path as the feed's."""
         self._ingest(extract, message)
+
+    def apply(self, icao24: str, timestamp: float, fields: dict[str, Any]) -> None:
+        """The fields of a frame decoded in-process (already checked, see
+        ``receivers.decode``): the same state and history updates, without a message."""
+        stats = self.stats
+        stats.received += 1
+        record = self.table.update(icao24, timestamp, fields, time.time())
+        stats.applied += 1
+        if self.history is not None and "latitude" in fields:
+            self.history.observe(record)
 
     def _ingest(self, read: Callable[[Any], Update], data: Any) -> None:
         stats = self.stats

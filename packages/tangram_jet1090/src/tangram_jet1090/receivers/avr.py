@@ -52,6 +52,10 @@ class AvrParser:
                 out.append(frame)
         return out
 
+    def payloads(self, data: bytes) -> list[bytes]:
+        """Only the Mode S payloads (what the hub decodes)."""
+        return [frame.payload for frame in self.feed(data)]
+
     def _parse(self, line: bytes) -> AvrFrame | None:
         if not line:
             return None

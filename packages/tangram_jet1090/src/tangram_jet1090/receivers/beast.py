@@ -49,8 +49,21 @@ class BeastParser:
         self._rest = b""
 
     def feed(self, data: bytes) -> list[BeastFrame]:
+        return [
+            BeastFrame(kind, int.from_bytes(body[:6], "big"), body[6], body[7:])
+            for kind, body in self._bodies(data)
+        ]
+
+    def payloads(self, data: bytes) -> list[bytes]:
+        """Only the Mode S payloads (what the hub decodes), without building frames."""
+        return [body[7:] for kind, body in self._bodies(data) if kind != MODE_AC]
+
+    def _bodies(self, data: bytes) -> list[tuple[int, bytes]]:
+        """``(type, unescaped body)`` of each Mode AC/S frame completed by ``data``."""
         buf = self._rest + data if self._rest else data
-        out: list[BeastFrame] = []
+        out: list[tuple[int, bytes]] = []
+        append = out.append
+        bodies = _BODY
         find, size, pos = buf.find, len(buf), 0
         while True:
             start = find(b"\x1a", pos)
@@ -62,7 +75,8 @@ class BeastParser:
             if start + 1 >= size:
                 pos = start
                 break
-            body_len = _BODY.get(buf[start + 1])
+            kind = buf[start + 1]
+            body_len = bodies.get(kind)
             if body_len is None:  # an escaped 0x1a or garbage: not a frame start
                 self.garbage_bytes += 1
                 pos = start + 1
@@ -84,19 +98,25 @@ class BeastParser:
                     continue
                 body = unescaped
             pos = end
-            self._emit(buf[start + 1], body, out)
+            append((kind, body))
         self._rest = buf[pos:]
+        if out:
+            self._count(out)
         return out
 
-    def _emit(self, kind: int, body: bytes, out: list[BeastFrame]) -> None:
-        if kind == STATUS:
-            self.status += 1
-            return
-        if kind == MODE_AC:
-            self.mode_ac += 1
-        else:
-            self.frames += 1
-        out.append(BeastFrame(kind, int.from_bytes(body[:6], "big"), body[6], body[7:]))
+    def _count(self, out: list[tuple[int, bytes]]) -> None:
+        """Tally the frames of one read by type; status frames are dropped here."""
+        status = mode_ac = 0
+        for kind, _ in out:
+            if kind == STATUS:
+                status += 1
+            elif kind == MODE_AC:
+                mode_ac += 1
+        if status:
+            out[:] = [frame for frame in out if frame[0] != STATUS]
+        self.status += status
+        self.mode_ac += mode_ac
+        self.frames += len(out) - mode_ac
 
 
 def _unescape(buf: bytes, first: int, body_len: int) -> tuple[bytes | None, int]:

@@ -31,6 +31,21 @@ class Deduplicator:
         self._order.append((now, key))
         return False
 
+    def fresh(self, keys: list[bytes], now: float) -> list[bytes]:
+        """The keys of one read that are not duplicates (``is_duplicate`` on each, inline:
+        this runs for every frame)."""
+        seen, order, window = self._seen, self._order, self.window
+        out = []
+        for key in keys:
+            last = seen.get(key)
+            if last is not None and now - last <= window:
+                continue
+            seen[key] = now
+            order.append((now, key))
+            out.append(key)
+        self.duplicates += len(keys) - len(out)
+        return out
+
     def prune(self, now: float) -> None:
         """Forget frames older than the window (and the oldest beyond the bound)."""
         limit, order, seen = now - self.window, self._order, self._seen

@@ -20,20 +20,23 @@ import redis.asyncio as aioredis
 
 from .avr import AvrParser
 from .beast import BeastParser
-from .decode import FrameDecoder
+from .decode import Decoded, FrameDecoder, jet1090_message
 from .dedup import Deduplicator
 from .publish import Publisher
 from .record import Recorder
 from .sbs import SbsParser
 from .sources import ReceiverSource, SourceUrl
 
-__all__ = ["ReceiverHub"]
+__all__ = ["Apply", "ReceiverHub", "Sink"]
 
 log = logging.getLogger(__name__)
 
 Parser = BeastParser | AvrParser | SbsParser
 #: Receives every decoded message (a jet1090-format dict).
 Sink = Callable[[dict[str, Any]], None]
+#: ``apply(icao24, timestamp, fields)``: the state-vector fields of one decoded frame,
+#: straight into the state table (no jet1090 message is built for it).
+Apply = Callable[[str, float, dict[str, Any]], object]
 _RATE_SECS = 1.0
 _RECORD_SECS = 1.0
 
@@ -48,9 +51,12 @@ class ReceiverHub:
         silence_secs: float = 30.0,
         recorder: Recorder | None = None,
         publisher: Publisher | None = None,
+        apply: Apply | None = None,
     ) -> None:
         #: With a publisher, messages go to Redis (and come back through the feed).
         self.sink: Sink = publisher if publisher is not None else sink
+        #: Frames decoded here skip building a jet1090 message when nobody needs one.
+        self.apply = apply if publisher is None else None
         self.publisher = publisher
         self.recorder = recorder
         self.decoder = FrameDecoder(reference)
@@ -68,39 +74,55 @@ class ReceiverHub:
     def handle(self, source: ReceiverSource, data: bytes, now: float) -> None:
         """Everything one read of ``source`` brought (synchronous, hot path)."""
         parser = self._parsers[id(source)]
-        stats, dup = source.stats, self.dedup.is_duplicate
+        stats = source.stats
         before = self.dedup.duplicates
-        messages: list[dict[str, Any] | None]
         if isinstance(parser, SbsParser):
-            messages = []
+            dup, messages = self.dedup.is_duplicate, []
             for key, message in parser.feed(data):
                 if not dup(key, now):
                     message["timestamp"] = now
                     messages.append(message)
+            offered, count = len(messages), self._deliver(source, messages)
         else:
-            payloads = [f.payload for f in parser.feed(data) if len(f.payload) > 2]
-            fresh = [p for p in payloads if not dup(p, now)]
-            messages = self.decoder.decode(fresh, [now] * len(fresh))
+            fresh = self.dedup.fresh(parser.payloads(data), now)
+            decoded = self.decoder.updates(fresh, [now] * len(fresh))
+            accepted = [d for d in decoded if d is not None]
+            offered, count = len(fresh), len(accepted)
+            if self.apply is not None:
+                self._apply(source, accepted)
+            else:
+                self._deliver(source, [jet1090_message(d) for d in accepted])
         stats.duplicates += self.dedup.duplicates - before
         self.dedup.prune(now)
-        sink, recorder, count = self.sink, self.recorder, 0
-        for decoded in messages:
-            if decoded is None:
-                continue
-            count += 1
-            try:
-                sink(decoded)
-            except Exception:  # a handler bug must not cost the rest of the chunk
-                self._handler_failed(source, decoded)
-            if recorder is not None:
-                recorder.write(decoded)
         if count:
             stats.messages += count
             stats.last_message = now
-        rejected = len(messages) - count
+        rejected = offered - count
         if rejected:
             stats.errors["rejected"] = stats.errors.get("rejected", 0) + rejected
         _parser_errors(parser, stats.errors)
+
+    def _apply(self, source: ReceiverSource, accepted: list[Decoded]) -> None:
+        apply, recorder = self.apply, self.recorder
+        assert apply is not None
+        for decoded in accepted:
+            try:
+                apply(decoded[0], decoded[1], decoded[2])
+            except Exception:  # a handler bug must not cost the rest of the chunk
+                self._handler_failed(source, jet1090_message(decoded))
+            if recorder is not None:
+                recorder.write(jet1090_message(decoded))
+
+    def _deliver(self, source: ReceiverSource, messages: list[dict[str, Any]]) -> int:
+        sink, recorder = self.sink, self.recorder
+        for message in messages:
+            try:
+                sink(message)
+            except Exception:  # a handler bug must not cost the rest of the chunk
+                self._handler_failed(source, message)
+            if recorder is not None:
+                recorder.write(message)
+        return len(messages)
 
     def _handler_failed(self, source: ReceiverSource, message: dict[str, Any]) -> None:
         errors = source.stats.errors
