@@ -37,6 +37,7 @@ from .phoenix import Join, Membership, Publish, Session
 from .presence import Presence
 from .secret import SigningSecret
 from .tokens import weak_secret
+from .websocket import WebSocketSide
 
 __all__ = ["PRESENCE_TTL_SECS", "Gateway"]
 
@@ -72,7 +73,7 @@ class Gateway:
         self.stats: collections.Counter[str] = collections.Counter()
         self.connections: set[Connection] = set()
         self.commands = CommandClient(redis_url)
-        self._reply_dirty: list[Connection] = []  # push acks queued in this reply batch
+        self._reply_dirty: list[WebSocketSide] = []  # push acks queued in this reply batch
         self.commands.batch_listeners.append(self._flush_replies)
         self.hub = Hub(redis_url, self.stats)
         self.presence_ttl = presence_ttl
@@ -144,7 +145,7 @@ class Gateway:
     def publish(self, channel: str, payload: bytes) -> bool:
         return self.commands.send("PUBLISH", channel, payload)
 
-    def reply_later(self, conn: Connection, frame: bytes) -> None:
+    def reply_later(self, conn: WebSocketSide, frame: bytes) -> None:
         """Queue ``frame`` on ``conn``; written when the current Redis reply batch ends."""
         if conn.queue(frame):
             self._reply_dirty.append(conn)
@@ -159,10 +160,10 @@ class Gateway:
         was lost first: the reply is then a RedisDown). False when Redis is down now."""
         return self.commands.call_then(done, action, "PUBLISH", action.channel, action.payload)
 
-    async def join(self, conn: Connection, action: Join) -> None:
+    async def join(self, conn: WebSocketSide, action: Join) -> None:
         await self.joins.join(conn, action)
 
-    def leave(self, conn: Connection, m: Membership, reason: str) -> None:
+    def leave(self, conn: WebSocketSide, m: Membership, reason: str) -> None:
         self.joins.leave(conn, m, reason)
 
     # -- lifecycle --------------------------------------------------------------------
