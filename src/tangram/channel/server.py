@@ -158,7 +158,7 @@ class Gateway:
     def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool:
         """PUBLISH ``action``; ``done(action, reply)`` once Redis answered it (or the link
         was lost first: the reply is then a RedisDown). False when Redis is down now."""
-        return self.commands.call_then(done, action, "PUBLISH", action.channel, action.payload)
+        return self.commands.publish_then(done, action, action.channel, action.payload)
 
     async def join(self, conn: WebSocketSide, action: Join) -> None:
         await self.joins.join(conn, action)

@@ -109,6 +109,13 @@ class WebSocketSide(OutputSide):
         session = self.session
         assert session is not None
         if message.text:
+            publish = session.receive_push(message.data)
+            if publish is not None:  # the hot path: one push, acknowledged by Redis
+                if not self.gw.publish_then(publish, self._published):
+                    answer = publish.unavailable()
+                    if answer is not None:
+                        self.send_text(answer)
+                return
             try:
                 text = message.data.decode("utf-8")
             except UnicodeDecodeError:
@@ -141,10 +148,16 @@ class WebSocketSide(OutputSide):
 
     def _published(self, action: Publish, reply: object) -> None:
         # PUBLISH answers with a count; an error reply or a lost link took nothing.
-        answer = action.ok() if type(reply) is int else action.unavailable()
-        if answer is not None and not self.closing:
-            # Queued: the acks of one Redis reply batch go out in one write per socket.
-            self.gw.reply_later(self, ws_frame(OP_TEXT, answer))
+        if self.closing:
+            return
+        frame = action.ack_frame
+        if frame is None or type(reply) is not int:
+            answer = action.ok() if type(reply) is int else action.unavailable()
+            if answer is None:
+                return
+            frame = ws_frame(OP_TEXT, answer)
+        # Queued: the acks of one Redis reply batch go out in one write per socket.
+        self.gw.reply_later(self, frame)
 
     async def _join(self, action: Join) -> None:
         try:
