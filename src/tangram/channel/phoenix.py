@@ -49,6 +49,9 @@ __all__ = [
 
 #: The whitespace JSON allows around the payload of a frame.
 _WS = b" \t\n\r"
+#: Headers of unmasked, final text frames of 0 to 125 bytes, by payload size.
+_TEXT_HEADS = [bytes((0x80 | OP_TEXT, size)) for size in range(126)]
+_new_tuple = tuple.__new__
 #: RFC 6455 "invalid frame payload data": the client speaks something other than v2.
 CLOSE_MALFORMED = 1007
 OK = b'{"status":"ok","response":{}}'
@@ -206,21 +209,24 @@ class Session:
             memo = self._target = _PushMemo.make(member, join_ref, event)
             if memo is None:
                 return None
-        ref_json = json_name(ref)
-        head = memo.head
-        start = len(head) + len(ref_json)
+        ref_json = encode_basestring(ref).encode()  # json_name(ref), without the call
+        start = memo.head_size + len(ref_json)
         if not (
-            data.startswith(head)
-            and data.startswith(ref_json, len(head))
+            data.startswith(memo.head)
+            and data.startswith(ref_json, memo.head_size)
             and data.startswith(memo.tail, start)
-            and data.endswith(b"]")
+            and data[-1] == 0x5D  # "]"
         ):
             return None  # not compact JSON: the slow path finds the payload
-        payload = data[start + len(memo.tail) : -1].strip(_WS)
-        ack = memo.ack_head + ref_json + memo.ack_tail
-        size = len(ack)
-        frame = bytes((0x81, size)) + ack if size < 126 else ws_frame(OP_TEXT, ack)
-        return Publish(memo.channel, payload, join_ref, ref, topic, ack, frame)
+        payload = data[start + memo.tail_size : -1].strip(_WS)
+        size = memo.ack_size + len(ref_json)
+        if size < 126:
+            frame = b"".join((_TEXT_HEADS[size], memo.head, ref_json, memo.ack_tail))
+        else:
+            frame = ws_frame(OP_TEXT, memo.head + ref_json + memo.ack_tail)
+        # tuple.__new__: the same Publish, without the named tuple's __new__ (a Python
+        # call, once per push); ``ack`` stays None (ok() builds it, off the hot path).
+        return _new_tuple(Publish, (memo.channel, payload, join_ref, ref, topic, None, frame))
 
     def receive_text(self, text: str) -> list[Action]:
         try:
@@ -357,15 +363,28 @@ class _PushMemo:
     Redis channel. Made only for a target that passed every check of
     :meth:`Session._push`, and replaced on any change: one entry per socket."""
 
-    __slots__ = ("ack_head", "ack_tail", "channel", "event", "head", "join_ref", "member", "tail")
+    __slots__ = (
+        "ack_size",
+        "ack_tail",
+        "channel",
+        "event",
+        "head",
+        "head_size",
+        "join_ref",
+        "member",
+        "tail",
+        "tail_size",
+    )
 
     def __init__(self, member: Membership, join_ref: str | None, event: str) -> None:
         topic = member.topic
         self.member, self.join_ref, self.event = member, join_ref, event
+        # A frame is head + ref + tail + payload + "]"; its ok reply head + ref + ack_tail.
         self.head = b"[" + json_name(join_ref) + b","
         self.tail = b"," + json_name(topic) + b"," + json_name(event) + b","
-        self.ack_head = self.head
         self.ack_tail = b"," + json_name(topic) + b',"phx_reply",' + OK + b"]"
+        self.head_size, self.tail_size = len(self.head), len(self.tail)
+        self.ack_size = self.head_size + len(self.ack_tail)  # without the ref
         self.channel = f"from:{topic}:{event}"
 
     @classmethod

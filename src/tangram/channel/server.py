@@ -19,7 +19,7 @@ import itertools
 import logging
 import secrets
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from ..config import ChannelConfig, TangramConfig
@@ -33,7 +33,7 @@ from .http import HttpResponse, OriginPolicy, handle_http
 from .hub import Hub
 from .joins import Joins
 from .limits import InboundBudget, LogThrottle
-from .phoenix import Join, Membership, Publish, Session
+from .phoenix import Join, Membership, Session
 from .presence import Presence
 from .secret import SigningSecret
 from .tokens import weak_secret
@@ -142,23 +142,14 @@ class Gateway:
             },
         )  # fmt: skip
 
-    def publish(self, channel: str, payload: bytes) -> bool:
-        return self.commands.send("PUBLISH", channel, payload)
-
-    def reply_later(self, conn: WebSocketSide, frame: bytes) -> None:
-        """Queue ``frame`` on ``conn``; written when the current Redis reply batch ends."""
-        if conn.queue(frame):
-            self._reply_dirty.append(conn)
+    def flush_later(self, conn: WebSocketSide) -> None:
+        """Flush ``conn``'s queued frames when the current Redis reply batch ends."""
+        self._reply_dirty.append(conn)
 
     def _flush_replies(self) -> None:
         dirty, self._reply_dirty = self._reply_dirty, []
         for conn in dirty:
             conn.flush()
-
-    def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool:
-        """PUBLISH ``action``; ``done(action, reply)`` once Redis answered it (or the link
-        was lost first: the reply is then a RedisDown). False when Redis is down now."""
-        return self.commands.publish_then(done, action, action.channel, action.payload)
 
     async def join(self, conn: WebSocketSide, action: Join) -> None:
         await self.joins.join(conn, action)

@@ -12,9 +12,10 @@ the connection's lifecycle (:mod:`.connection`), and built on the sending side
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, Protocol, cast
 
+from ..resp import CommandClient
 from .backlog import Backlog
 from .inbound import (
     CLOSE_TOO_BIG,
@@ -40,11 +41,14 @@ BACKLOG_FRAMES = 4
 
 
 class WebSocketHost(OutputHost, Protocol):
-    """What the WebSocket side needs from its gateway: Redis, joins and leaves."""
+    """What the WebSocket side needs from its gateway: Redis, joins and leaves.
 
-    def publish(self, channel: str, payload: bytes) -> bool: ...
-    def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool: ...
-    def reply_later(self, conn: WebSocketSide, frame: bytes) -> None: ...
+    Pushes go straight to the gateway's command link (``commands``): the hot path
+    makes no call that only forwards."""
+
+    @property
+    def commands(self) -> CommandClient: ...
+    def flush_later(self, conn: WebSocketSide) -> None: ...
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
     async def join(self, conn: WebSocketSide, action: Join) -> None: ...
     def leave(self, conn: WebSocketSide, m: Membership, reason: str) -> None: ...
@@ -71,7 +75,7 @@ class WebSocketSide(OutputSide):
         assert ws is not None
         handle = self._message
         # Every frame of this read at once: pushes made here reach Redis in one write
-        # (resp.Link) and their acks leave in one write per socket (reply_later).
+        # (resp.Link) and their acks leave in one write per socket (flush_later).
         for event in ws.feed(data):
             if type(event) is Message:
                 handle(event)
@@ -111,7 +115,10 @@ class WebSocketSide(OutputSide):
         if message.text:
             publish = session.receive_push(message.data)
             if publish is not None:  # the hot path: one push, acknowledged by Redis
-                if not self.gw.publish_then(publish, self._published):
+                done = self._published
+                if not self.gw.commands.publish_then(
+                    done, publish, publish.channel, publish.payload
+                ):
                     answer = publish.unavailable()
                     if answer is not None:
                         self.send_text(answer)
@@ -131,8 +138,10 @@ class WebSocketSide(OutputSide):
             if type(action) is Publish:  # the hot path first
                 # Acknowledged once Redis answered the PUBLISH (still pipelined).
                 if action.ref is None:
-                    gw.publish(action.channel, action.payload)
-                elif not gw.publish_then(action, self._published):
+                    gw.commands.send("PUBLISH", action.channel, action.payload)
+                elif not gw.commands.publish_then(
+                    self._published, action, action.channel, action.payload
+                ):
                     answer = action.unavailable()
                     if answer is not None:
                         self.send_text(answer)
@@ -157,7 +166,10 @@ class WebSocketSide(OutputSide):
                 return
             frame = ws_frame(OP_TEXT, answer)
         # Queued: the acks of one Redis reply batch go out in one write per socket.
-        self.gw.reply_later(self, frame)
+        outbox = self._outbox
+        outbox.append(frame)
+        if len(outbox) == 1:
+            self.gw.flush_later(self)
 
     async def _join(self, action: Join) -> None:
         try:

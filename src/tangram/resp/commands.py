@@ -96,7 +96,13 @@ class CommandClient(Link):
             if len(heads) >= MAX_PUBLISH_HEADS:
                 heads.clear()
             head = heads[channel] = publish_head(channel)
-        self.write_packed(b"%s$%d\r\n%s\r\n" % (head, len(payload), payload))
+        # Link.write_packed, inlined: this runs once per client push.
+        if self._transport is None:
+            raise RedisDown(f"Redis at {self.where} is unreachable")
+        pending = self._pending
+        if not pending:
+            asyncio.get_running_loop().call_soon(self._flush_writes)
+        pending.append(b"%s$%d\r\n%s\r\n" % (head, len(payload), payload))
         self._waiting.append((callback, context))
         return True
 
