@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 
-from tangram.channel.phoenix import Action, Publish, Session
+from tangram.channel.actions import Action, Publish
+from tangram.channel.phoenix import Session
 from tangram.channel.wire import OP_TEXT, ws_frame
 
 GOOD = "good-token"

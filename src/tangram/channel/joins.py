@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from .actions import Join, Membership
 from .events import Events
 from .hub import Hub
-from .phoenix import Join, Membership
 from .presence import Presence
 from .websocket import WebSocketSide
 from .wire import encode_message

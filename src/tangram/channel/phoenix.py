@@ -1,7 +1,8 @@
 """The per-socket Phoenix Channels state machine, without any I/O.
 
 A :class:`Session` is fed whole WebSocket messages (``receive_text``,
-``receive_binary``) and answers with a list of actions for the I/O layer: frames
+``receive_binary``, and ``receive_push`` for the plain push, fast) and answers with
+actions for the I/O layer (:mod:`tangram.channel.actions`, re-exported here): frames
 to send, payloads to publish, memberships to start or end, a close. Token checking
 is injected, so this module (and :mod:`tangram.channel.wire`) stay pure and can be
 tested with literal frames and no event loop.
@@ -9,14 +10,13 @@ tested with literal frames and no event loop.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
+from .actions import OK, Action, Close, Join, Leave, Membership, Publish, Send, reply
 from .wire import (
     MAX_NAME_BYTES,
     OP_TEXT,
@@ -54,7 +54,6 @@ _TEXT_HEADS = [bytes((0x80 | OP_TEXT, size)) for size in range(126)]
 _new_tuple = tuple.__new__
 #: RFC 6455 "invalid frame payload data": the client speaks something other than v2.
 CLOSE_MALFORMED = 1007
-OK = b'{"status":"ok","response":{}}'
 #: Topics one socket may hold at once: each membership can stand for a client id (a
 #: plugin serving ``streaming-<id>``), so one socket must not stand for thousands.
 MAX_TOPICS_PER_SOCKET = 100
@@ -67,95 +66,6 @@ TokenCheck = Callable[[str | None, str], str | None]
 class TokensUnavailable(Exception):
     """The signing secret is not known yet (it lives in Redis, which is unreachable):
     the join is answered ``unavailable``, which phoenix.js retries, not ``unauthorized``."""
-
-
-@dataclass(slots=True)
-class Membership:
-    """One join of one topic by this socket; ``phx_ref`` is unique across gateways."""
-
-    topic: str
-    join_ref: str
-    client_id: str
-    phx_ref: str
-    #: Set by the gateway once the join took effect; a Leave of an inactive one is a no-op.
-    active: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    """Send this text frame (Phoenix JSON text, not yet WebSocket-framed)."""
-
-    text: bytes
-
-
-class Publish(NamedTuple):
-    """Publish ``payload`` to Redis ``channel``, then answer with :meth:`ok` (or
-    :meth:`unavailable` when Redis cannot take it); no answer when ``ref`` is None.
-    (A named tuple: one is made per push, and a frozen dataclass costs twice that.)"""
-
-    channel: str
-    payload: bytes
-    join_ref: str | None
-    ref: str | None
-    topic: str
-    #: The ``ok`` reply, when the session built it ahead (the same bytes as reply()).
-    ack: bytes | None = None
-    #: The same reply as a complete WebSocket text frame, when built ahead.
-    ack_frame: bytes | None = None
-
-    def ok(self) -> bytes | None:
-        if self.ack is not None or self.ref is None:
-            return self.ack
-        return reply(self.join_ref, self.ref, self.topic, "ok")
-
-    def unavailable(self) -> bytes | None:
-        if self.ref is None:
-            return None
-        return reply(self.join_ref, self.ref, self.topic, "error", reason="unavailable")
-
-
-@dataclass(frozen=True, slots=True)
-class Join:
-    """Start ``membership``: subscribe, then send ``ok`` and the presence state (or
-    ``unavailable`` and forget the membership when Redis cannot be reached)."""
-
-    membership: Membership
-    ref: str | None
-    ok: bytes
-    unavailable: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Leave:
-    """End ``membership``; ``reason`` goes to plugins in ``from:<topic>:phx_leave``."""
-
-    membership: Membership
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    """Close the socket with this WebSocket close code and reason."""
-
-    code: int
-    reason: str
-
-
-Action = Send | Publish | Join | Leave | Close
-
-
-def reply(join_ref: str | None, ref: str | None, topic: str, status: str, **response: Any) -> bytes:
-    """A ``phx_reply`` frame: ``{"status": status, "response": response}``."""
-    if status == "ok" and not response:
-        body = OK
-    elif list(response) == ["reason"] and isinstance(response["reason"], str):
-        body = b'{"status":%s,"response":{"reason":%s}}' % (
-            encode_basestring(status).encode(),
-            encode_basestring(response["reason"]).encode(),
-        )
-    else:
-        body = json.dumps({"status": status, "response": response}).encode()
-    return encode_message(join_ref, ref, topic, "phx_reply", body)
 
 
 class Session:

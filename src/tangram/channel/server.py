@@ -25,6 +25,7 @@ from typing import Any
 from ..config import ChannelConfig, TangramConfig
 from ..errors import ChannelError
 from ..resp import CommandClient, RedisDown
+from .actions import Join, Membership
 from .connection import CLOSE_SHUTDOWN, Connection
 from .events import Events
 from .fdlimit import handle_fd_exhaustion, raise_fd_limit
@@ -33,7 +34,7 @@ from .http import HttpResponse, OriginPolicy, handle_http
 from .hub import Hub
 from .joins import Joins
 from .limits import InboundBudget, LogThrottle
-from .phoenix import Join, Membership, Session
+from .phoenix import Session
 from .presence import Presence
 from .secret import SigningSecret
 from .tokens import weak_secret

@@ -16,6 +16,7 @@ from collections.abc import Coroutine
 from typing import Any, Protocol, cast
 
 from ..resp import CommandClient
+from .actions import Action, Close, Join, Leave, Membership, Publish, Send
 from .backlog import Backlog
 from .inbound import (
     CLOSE_TOO_BIG,
@@ -29,7 +30,7 @@ from .inbound import (
     close_payload,
 )
 from .output import OutputHost, OutputSide
-from .phoenix import Action, Close, Join, Leave, Membership, Publish, Send, Session
+from .phoenix import Session
 from .wire import OP_TEXT, ws_frame
 
 __all__ = ["BACKLOG_FRAMES", "CLOSE_VERSION", "WebSocketHost", "WebSocketSide", "leave_reason"]
