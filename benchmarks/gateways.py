@@ -126,12 +126,20 @@ def _wait_ready(gw: Gateway, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{gw.name} gateway not ready within {timeout} s:\n{gw.log_tail()}")
 
 
-def start_gateway(name: str, redis_url: str, channel_settings: list[str] | None = None) -> Gateway:
+def start_gateway(
+    name: str,
+    redis_url: str,
+    channel_settings: list[str] | None = None,
+    *,
+    wrapper: list[str] | None = None,
+    ready_timeout: float = 30.0,
+) -> Gateway:
     """Start gateway ``name`` (``tangram`` or ``rust``) against ``redis_url``.
 
     ``channel_settings`` are extra ``key = value`` TOML lines for our gateway's
     ``[channel]`` table (for example ``max_buffer_bytes = 16777216``); the Rust gateway
-    has no such knobs.
+    has no such knobs. ``wrapper`` goes before the command (``valgrind ...``, for
+    instruction counts), which then needs a longer ``ready_timeout``.
     """
     port = free_port()
     # Logs stay under the git-ignored .bench/ for post-mortems (upstream logs its lag there).
@@ -155,7 +163,9 @@ def start_gateway(name: str, redis_url: str, channel_settings: list[str] | None 
     else:
         raise ValueError(f"unknown target {name!r}; expected 'tangram' or 'rust'")
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        process = subprocess.Popen(
+            [*(wrapper or []), *cmd], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+        )
     gw = Gateway(name, process, port, log)
-    _wait_ready(gw)
+    _wait_ready(gw, ready_timeout)
     return gw

@@ -1,8 +1,10 @@
 """The HTTP side of a connection, until it becomes a WebSocket (or closes).
 
 h11 parses requests; plain ones (``POST /token`` and friends) are answered here,
-keep-alive included. A WebSocket upgrade is handed back to the connection as an
-:class:`Upgrade`, which the connection validates and completes.
+keep-alive included. A WebSocket upgrade is handed back as an :class:`Upgrade`;
+:func:`accept` validates it (path, origin, the handshake itself) and answers it, so
+that the connection only has to switch to its WebSocket side. Everything a client can
+be told over HTTP is here, the 503 of a full gateway (:func:`busy_response`) included.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 import h11
+from websockets.datastructures import Headers
+from websockets.http11 import Request
+from websockets.server import ServerProtocol
 
-from .http import MAX_BODY_BYTES, HttpResponse
+from .http import MAX_BODY_BYTES, HttpResponse, OriginPolicy
+from .limits import LogThrottle
 
-__all__ = ["HttpPhase", "Upgrade", "error_response"]
+__all__ = ["Accepted", "HttpPhase", "Upgrade", "accept", "busy_response", "error_response"]
 
 #: ``(method, path, lower-case headers, body) -> response``
 Handler = Callable[[str, str, dict[str, str], bytes], HttpResponse]
@@ -131,3 +138,50 @@ def error_response(status: int, message: str) -> bytes:
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode()
     return head + body
+
+
+class Accepted(NamedTuple):
+    """A WebSocket handshake that was answered 101: what its URL asked for."""
+
+    user_token: str | None
+    vsn: str
+
+
+def accept(
+    upgrade: Upgrade,
+    http: HttpPhase,
+    transport: asyncio.Transport,
+    origins: OriginPolicy,
+    throttle: LogThrottle,
+) -> Accepted | None:
+    """Answer ``upgrade``: 101 and the URL's parameters, or None when it was refused
+    (wrong path, origin not allowed, a bad handshake), its answer written."""
+    url = urlsplit(upgrade.target)
+    if url.path != "/websocket":
+        http.fail(404, f"no WebSocket at {url.path!r}; use /websocket")
+        return None
+    origin = upgrade.header("origin")
+    if not origins.allows(origin):
+        throttle.warning(
+            "origin", "refused a WebSocket from origin %r (not in the allow-list)", origin
+        )
+        http.fail(403, f"origin {origin!r} is not allowed; add it to [channel] allowed_origins")
+        return None
+    # websockets validates the handshake and computes Sec-WebSocket-Accept; no
+    # extensions are offered, so permessage-deflate stays off.
+    response = ServerProtocol().accept(Request(upgrade.target, Headers(upgrade.headers)))
+    transport.write(response.serialize())
+    if response.status_code != 101:
+        transport.close()
+        return None
+    query = parse_qs(url.query)
+    return Accepted(query.get("userToken", [None])[0], query.get("vsn", ["2.0.0"])[0])
+
+
+def busy_response() -> bytes:
+    """The 503 of a gateway process at [channel] max_connections."""
+    body = b'{"error":"too many connections to this gateway process; retry later"}'
+    return (
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )

@@ -82,6 +82,7 @@ class Violation(NamedTuple):
 
 
 Event = Message | Control | Violation
+_new_tuple = tuple.__new__
 
 
 def close_payload(code: int, reason: str) -> bytes:
@@ -198,7 +199,8 @@ class MessageReader:
                     self._fail(events, Violation(CLOSE_PROTOCOL, "expected a continuation frame"))
                     return end
                 if b0 & 0x80:
-                    append(Message(opcode == OP_TEXT, payload))
+                    # Message(...) without the named tuple's __new__ (a Python call).
+                    append(_new_tuple(Message, (opcode == OP_TEXT, payload)))
                 else:
                     self._open, self._text = True, opcode == OP_TEXT
                     self._parts, self._part_bytes = [payload], length

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from .connection import Connection
+from .actions import Join, Membership
 from .events import Events
 from .hub import Hub
-from .phoenix import Join, Membership
 from .presence import Presence
+from .websocket import WebSocketSide
 from .wire import encode_message
 
 __all__ = ["JOIN_TIMEOUT_SECS", "Joins"]
@@ -40,7 +40,7 @@ class Joins:
         self._spawn = spawn
         self.timeout_secs = JOIN_TIMEOUT_SECS
 
-    async def join(self, conn: Connection, action: Join) -> None:
+    async def join(self, conn: WebSocketSide, action: Join) -> None:
         m = action.membership
         session = conn.session
         assert session is not None
@@ -61,7 +61,7 @@ class Joins:
                 self.hub.release(m.topic)
         await self._joined(conn, action)
 
-    async def _joined(self, conn: Connection, action: Join) -> None:
+    async def _joined(self, conn: WebSocketSide, action: Join) -> None:
         m = action.membership
         first = self.hub.add(m.topic, conn)
         m.active = True
@@ -105,7 +105,7 @@ class Joins:
                 if not future.cancelled() or loop.time() >= deadline:
                     raise
 
-    def leave(self, conn: Connection, m: Membership, reason: str) -> None:
+    def leave(self, conn: WebSocketSide, m: Membership, reason: str) -> None:
         if not m.active:
             return
         m.active = False

@@ -33,8 +33,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..resp import CommandClient, RedisDown
+from .actions import Membership
 from .coalesce import DIFF_WINDOW_SECS, DiffBuffer
-from .phoenix import Membership
 
 __all__ = ["INSTANCES", "Presence", "Snapshot", "presence_state"]
 

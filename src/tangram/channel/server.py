@@ -19,12 +19,13 @@ import itertools
 import logging
 import secrets
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from ..config import ChannelConfig, TangramConfig
 from ..errors import ChannelError
 from ..resp import CommandClient, RedisDown
+from .actions import Join, Membership
 from .connection import CLOSE_SHUTDOWN, Connection
 from .events import Events
 from .fdlimit import handle_fd_exhaustion, raise_fd_limit
@@ -33,10 +34,11 @@ from .http import HttpResponse, OriginPolicy, handle_http
 from .hub import Hub
 from .joins import Joins
 from .limits import InboundBudget, LogThrottle
-from .phoenix import Join, Membership, Publish, Session
+from .phoenix import Session
 from .presence import Presence
 from .secret import SigningSecret
 from .tokens import weak_secret
+from .websocket import WebSocketSide
 
 __all__ = ["PRESENCE_TTL_SECS", "Gateway"]
 
@@ -72,7 +74,7 @@ class Gateway:
         self.stats: collections.Counter[str] = collections.Counter()
         self.connections: set[Connection] = set()
         self.commands = CommandClient(redis_url)
-        self._reply_dirty: list[Connection] = []  # push acks queued in this reply batch
+        self._reply_dirty: list[WebSocketSide] = []  # push acks queued in this reply batch
         self.commands.batch_listeners.append(self._flush_replies)
         self.hub = Hub(redis_url, self.stats)
         self.presence_ttl = presence_ttl
@@ -141,28 +143,19 @@ class Gateway:
             },
         )  # fmt: skip
 
-    def publish(self, channel: str, payload: bytes) -> bool:
-        return self.commands.send("PUBLISH", channel, payload)
-
-    def reply_later(self, conn: Connection, frame: bytes) -> None:
-        """Queue ``frame`` on ``conn``; written when the current Redis reply batch ends."""
-        if conn.queue(frame):
-            self._reply_dirty.append(conn)
+    def flush_later(self, conn: WebSocketSide) -> None:
+        """Flush ``conn``'s queued frames when the current Redis reply batch ends."""
+        self._reply_dirty.append(conn)
 
     def _flush_replies(self) -> None:
         dirty, self._reply_dirty = self._reply_dirty, []
         for conn in dirty:
             conn.flush()
 
-    def publish_then(self, action: Publish, done: Callable[[Publish, object], None]) -> bool:
-        """PUBLISH ``action``; ``done(action, reply)`` once Redis answered it (or the link
-        was lost first: the reply is then a RedisDown). False when Redis is down now."""
-        return self.commands.call_then(done, action, "PUBLISH", action.channel, action.payload)
-
-    async def join(self, conn: Connection, action: Join) -> None:
+    async def join(self, conn: WebSocketSide, action: Join) -> None:
         await self.joins.join(conn, action)
 
-    def leave(self, conn: Connection, m: Membership, reason: str) -> None:
+    def leave(self, conn: WebSocketSide, m: Membership, reason: str) -> None:
         self.joins.leave(conn, m, reason)
 
     # -- lifecycle --------------------------------------------------------------------

@@ -18,7 +18,7 @@ import hiredis
 from ..redis_url import RedisAddress
 from .link import Link, RedisDown
 
-__all__ = ["CommandClient", "ReplyCallback"]
+__all__ = ["MAX_PUBLISH_HEADS", "CommandClient", "ReplyCallback", "publish_head"]
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,16 @@ T = TypeVar("T")
 #: ``hiredis.ReplyError`` when Redis refused the command, or a :class:`RedisDown`
 #: when the connection was lost before the answer.
 ReplyCallback = Callable[[T, Any], None]
+#: Channels whose ``PUBLISH`` head (the command up to the payload) is kept in RESP:
+#: the gateway publishes each push to ``from:<topic>:<event>``, a few names over and
+#: over. Past this many, all are forgotten at once (the bound, not an LRU: cheap).
+MAX_PUBLISH_HEADS = 1024
+
+
+def publish_head(channel: str) -> bytes:
+    """``PUBLISH channel`` in RESP, without the payload: a 3-element array's first two."""
+    name = channel.encode()
+    return b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n" % (len(name), name)
 
 
 def _resolve(future: asyncio.Future[Any], reply: Any) -> None:
@@ -48,6 +58,7 @@ class CommandClient(Link):
         #: handed out, and after the replies lost with a connection: where callers
         #: flush what the reply callbacks queued (one write per socket, not per reply).
         self.batch_listeners: list[Callable[[], None]] = []
+        self._publish_heads: dict[str, bytes] = {}  # at most MAX_PUBLISH_HEADS
 
     def setup_commands(self) -> list[tuple[Any, ...]]:
         return [*super().setup_commands(), ("SELECT", self.address.db)]
@@ -69,6 +80,29 @@ class CommandClient(Link):
         if not self.up:
             return False
         self.write(*args)
+        self._waiting.append((callback, context))
+        return True
+
+    def publish_then(
+        self, callback: ReplyCallback[T], context: T, channel: str, payload: bytes
+    ) -> bool:
+        """``call_then(callback, context, "PUBLISH", channel, payload)``, for the hot
+        path: the command is built in one step from its channel's remembered head."""
+        if not self.up:
+            return False
+        heads = self._publish_heads
+        head = heads.get(channel)
+        if head is None:
+            if len(heads) >= MAX_PUBLISH_HEADS:
+                heads.clear()
+            head = heads[channel] = publish_head(channel)
+        # Link.write_packed, inlined: this runs once per client push.
+        if self._transport is None:
+            raise RedisDown(f"Redis at {self.where} is unreachable")
+        pending = self._pending
+        if not pending:
+            asyncio.get_running_loop().call_soon(self._flush_writes)
+        pending.append(b"%s$%d\r\n%s\r\n" % (head, len(payload), payload))
         self._waiting.append((callback, context))
         return True
 

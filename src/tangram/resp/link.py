@@ -150,6 +150,14 @@ class Link:
             packed = pack(args)
         self._pending.append(packed)
 
+    def write_packed(self, packed: bytes) -> None:
+        """Queue a command already in RESP (see :meth:`write`)."""
+        if self._transport is None:
+            raise RedisDown(f"Redis at {self.where} is unreachable")
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush_writes)
+        self._pending.append(packed)
+
     def _flush_writes(self) -> None:
         pending, self._pending = self._pending, []
         if self._transport is not None and pending:
