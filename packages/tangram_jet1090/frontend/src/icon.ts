@@ -1,54 +1,55 @@
 /**
- * The aircraft icon, drawn on a canvas at start-up (no image file to serve) and added as
- * an SDF image so that the layer can colour it (selected aircraft stand out). Pointing
- * north: the layer rotates it by `track`.
+ * The aircraft icon, drawn on a canvas at start-up (no image file to serve), pointing
+ * north (the layer rotates it by track). It is a mask for the icon layer: the red
+ * channel is the silhouette, the green one the silhouette with a halo around it, so
+ * that the layer colours both (theme, selection).
  */
-import type { Map as MaplibreMap } from "maplibre-gl";
 
-export const ICON = "jet1090-aircraft-icon";
-const SIZE = 48;
+/** Side of the texture (a power of two, for mipmaps) and of the icon drawn, in pixels. */
+export const ICON_SIZE = 64;
+/** Width of the halo around the silhouette, in texture pixels. */
+const HALO = 3.5;
 
-function draw(): ImageData {
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = SIZE;
-  const ctx = canvas.getContext("2d")!;
-  const s = SIZE / 48;
-  ctx.fillStyle = "#000";
+function silhouette(ctx: CanvasRenderingContext2D): void {
+  const s = ICON_SIZE / 48;
+  const points = [
+    // fuselage, wings and tail of a simple airliner silhouette (on a 48-pixel grid)
+    [24, 3], [27, 9], [27, 19], [44, 29], [44, 33], [27, 28], [26.5, 38], [32, 42], [32, 45],
+    [24, 43], [16, 45], [16, 42], [21.5, 38], [21, 28], [4, 33], [4, 29], [21, 19], [21, 9],
+  ];
   ctx.beginPath();
-  // fuselage, wings and tail of a simple airliner silhouette
-  ctx.moveTo(24 * s, 3 * s);
-  ctx.lineTo(27 * s, 9 * s);
-  ctx.lineTo(27 * s, 19 * s);
-  ctx.lineTo(44 * s, 29 * s);
-  ctx.lineTo(44 * s, 33 * s);
-  ctx.lineTo(27 * s, 28 * s);
-  ctx.lineTo(26.5 * s, 38 * s);
-  ctx.lineTo(32 * s, 42 * s);
-  ctx.lineTo(32 * s, 45 * s);
-  ctx.lineTo(24 * s, 43 * s);
-  ctx.lineTo(16 * s, 45 * s);
-  ctx.lineTo(16 * s, 42 * s);
-  ctx.lineTo(21.5 * s, 38 * s);
-  ctx.lineTo(21 * s, 28 * s);
-  ctx.lineTo(4 * s, 33 * s);
-  ctx.lineTo(4 * s, 29 * s);
-  ctx.lineTo(21 * s, 19 * s);
-  ctx.lineTo(21 * s, 9 * s);
+  points.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x * s, y * s) : ctx.lineTo(x * s, y * s)));
   ctx.closePath();
-  ctx.fill();
-  return ctx.getImageData(0, 0, SIZE, SIZE);
 }
 
-/** Add the icon now and again whenever a base-map style switch drops it. */
-export function installIcon(map: MaplibreMap): () => void {
-  const image = draw();
-  const add = (): void => {
-    if (!map.hasImage(ICON)) map.addImage(ICON, image, { sdf: true, pixelRatio: 2 });
-  };
-  const onMissing = (event: { id: string }): void => {
-    if (event.id === ICON) add();
-  };
-  add();
-  map.on("styleimagemissing", onMissing);
-  return () => map.off("styleimagemissing", onMissing);
+function alphaOf(draw: (ctx: CanvasRenderingContext2D) => void): Uint8ClampedArray {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = ICON_SIZE;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) throw new Error("no 2D canvas context to draw the aircraft icon");
+  ctx.fillStyle = ctx.strokeStyle = "#000";
+  ctx.lineJoin = "round";
+  draw(ctx);
+  return ctx.getImageData(0, 0, ICON_SIZE, ICON_SIZE).data;
+}
+
+/** Red: the silhouette's coverage; green: the silhouette and its halo; alpha: opaque. */
+export function iconMask(): ImageData {
+  const fill = alphaOf((ctx) => {
+    silhouette(ctx);
+    ctx.fill();
+  });
+  const halo = alphaOf((ctx) => {
+    silhouette(ctx);
+    ctx.lineWidth = 2 * HALO;
+    ctx.stroke();
+    ctx.fill();
+  });
+  const mask = new ImageData(ICON_SIZE, ICON_SIZE);
+  for (let i = 0; i < mask.data.length; i += 4) {
+    mask.data[i] = fill[i + 3];
+    mask.data[i + 1] = halo[i + 3];
+    mask.data[i + 3] = 255;
+  }
+  return mask;
 }

@@ -1,74 +1,67 @@
 /**
- * The aircraft layer: one symbol per aircraft, rotated by track, click to select, a
- * tooltip (callsign, altitude, speed) on hover; colours follow the theme.
+ * The aircraft layer: one icon per aircraft, rotated by track (a WebGL layer fed from
+ * typed arrays, iconLayer.ts), click to select, a tooltip (callsign, altitude, speed)
+ * on hover, callsign labels from zoom 8; colours follow the theme.
  */
 import type { Entity, TangramApi } from "@tangram/api";
 import type { FeatureCollection, Point } from "geojson";
-import maplibregl, { type MapLayerMouseEvent } from "maplibre-gl";
+import maplibregl, { type MapMouseEvent } from "maplibre-gl";
 import { watch } from "vue";
-import { ICON, installIcon } from "./icon";
+import { iconMask } from "./icon";
+import { IconLayer } from "./iconLayer";
 import { TYPE_NAME, type StateVector } from "./types";
 
-export const SOURCE = "jet1090-aircraft";
 export const LAYER = "jet1090-aircraft";
 export const LABELS = "jet1090-labels";
+/** Callsigns are drawn from this zoom; below it the label source is left empty. */
+export const LABELS_MINZOOM = 8;
 
 const COLOURS = {
-  light: { icon: "#1c5d99", halo: "#ffffff", text: "#1f2a33" },
-  dark: { icon: "#7cc4ff", halo: "#10151a", text: "#e3e8ec" },
+  light: { fill: "#1c5d99", selected: "#e8590c", halo: "#ffffff", text: "#1f2a33" },
+  dark: { fill: "#7cc4ff", selected: "#e8590c", halo: "#10151a", text: "#e3e8ec" },
 } as const;
 
-export function toGeoJSON(aircraft: StateVector[], selected: ReadonlySet<string>): FeatureCollection<Point> {
+/** Callsign labels (only drawn when zoomed in, where few aircraft are in view). */
+export function toLabels(aircraft: readonly StateVector[]): FeatureCollection<Point> {
   const features = [];
   for (const a of aircraft) {
     if (a.latitude === null || a.longitude === null) continue;
     features.push({
       type: "Feature" as const,
-      id: parseInt(a.icao24, 16),
       geometry: { type: "Point" as const, coordinates: [a.longitude, a.latitude] },
-      properties: {
-        icao24: a.icao24,
-        callsign: a.callsign ?? a.icao24,
-        track: a.track ?? a.heading ?? 0,
-        altitude: a.altitude,
-        groundspeed: a.groundspeed,
-        selected: selected.has(a.icao24),
-      },
+      properties: { callsign: a.callsign ?? a.icao24 },
     });
   }
   return { type: "FeatureCollection", features };
 }
 
+export interface AircraftLayer {
+  /** Show these aircraft (the selected ones highlighted). */
+  update(aircraft: readonly StateVector[], selected: ReadonlySet<string>): void;
+}
+
 export async function installLayer(
   api: TangramApi,
   entityOf: (icao24: string) => Entity | undefined,
-): Promise<void> {
+): Promise<AircraftLayer> {
   const map = await api.map.whenReady();
-  api.onTeardown(installIcon(map));
-  api.map.addSource(SOURCE, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
-  api.map.addLayer({
-    id: LAYER,
-    type: "symbol",
-    source: SOURCE,
-    layout: {
-      "icon-image": ICON,
-      "icon-rotate": ["get", "track"],
-      "icon-rotation-alignment": "map",
-      "icon-allow-overlap": true,
-      "icon-ignore-placement": true,
-      "icon-size": ["case", ["get", "selected"], 1.25, 0.9],
-    },
-    paint: {
-      "icon-color": ["case", ["get", "selected"], "#e8590c", COLOURS[api.theme.current.value].icon],
-      "icon-halo-color": COLOURS[api.theme.current.value].halo,
-      "icon-halo-width": 1.2,
-    },
+  const theme = (): (typeof COLOURS)["light" | "dark"] => COLOURS[api.theme.current.value];
+  const icons = new IconLayer<StateVector>(LAYER, {
+    image: iconMask(),
+    radius: 11,
+    selectedScale: 1.4,
+    colours: theme(),
+    key: (a) => a.icao24,
+    position: (a) => (a.latitude === null || a.longitude === null ? null : [a.longitude, a.latitude]),
+    rotation: (a) => a.track ?? a.heading ?? 0,
   });
+  api.map.addLayer(icons);
+  api.map.addSource(LABELS, { type: "geojson", data: toLabels([]) });
   api.map.addLayer({
     id: LABELS,
     type: "symbol",
-    source: SOURCE,
-    minzoom: 8,
+    source: LABELS,
+    minzoom: LABELS_MINZOOM,
     layout: {
       "text-field": ["get", "callsign"],
       "text-size": 11,
@@ -76,59 +69,77 @@ export async function installLayer(
       "text-anchor": "top",
       "text-optional": true,
     },
-    paint: {
-      "text-color": COLOURS[api.theme.current.value].text,
-      "text-halo-color": COLOURS[api.theme.current.value].halo,
-      "text-halo-width": 1.2,
-    },
+    paint: { "text-color": theme().text, "text-halo-color": theme().halo, "text-halo-width": 1.2 },
   });
   api.onTeardown(
-    watch(api.theme.current, (theme) => {
-      const colours = COLOURS[theme];
-      if (map.getLayer(LAYER)) {
-        map.setPaintProperty(LAYER, "icon-color", ["case", ["get", "selected"], "#e8590c", colours.icon]);
-        map.setPaintProperty(LAYER, "icon-halo-color", colours.halo);
-      }
+    watch(api.theme.current, () => {
+      icons.setColours(theme());
       if (map.getLayer(LABELS)) {
-        map.setPaintProperty(LABELS, "text-color", colours.text);
-        map.setPaintProperty(LABELS, "text-halo-color", colours.halo);
+        map.setPaintProperty(LABELS, "text-color", theme().text);
+        map.setPaintProperty(LABELS, "text-halo-color", theme().halo);
       }
     }),
   );
 
-  const onClick = (event: MapLayerMouseEvent): void => {
-    const icao24 = event.features?.[0]?.properties?.icao24 as string | undefined;
-    const entity = icao24 ? entityOf(icao24) : undefined;
-    if (entity) api.state.select(entity);
+  let shown: readonly StateVector[] = [];
+  let labelled = false;
+  const label = (): void => {
+    // Zoomed out the labels are hidden: skip building and tiling them every second.
+    const wanted = map.getZoom() >= LABELS_MINZOOM - 0.5;
+    if (!wanted && !labelled) return;
+    if (api.map.getGeoJSONSource(LABELS)) api.map.setData(LABELS, toLabels(wanted ? shown : []));
+    labelled = wanted;
   };
+  map.on("zoomend", label);
+
   const tooltip = new maplibregl.Popup({ closeButton: false, closeOnClick: false, offset: 14, className: "jet1090-tooltip" });
-  const hover = (event: MapLayerMouseEvent): void => {
-    map.getCanvas().style.cursor = "pointer";
-    const feature = event.features?.[0];
-    if (!feature || feature.geometry.type !== "Point") return;
-    const p = feature.properties as { callsign: string; altitude?: number | null; groundspeed?: number | null };
-    const number = (value: unknown, unit: string): string =>
-      typeof value === "number" ? `${Math.round(value).toLocaleString("en-GB")} ${unit}` : "–";
+  let hovered: StateVector | undefined;
+  const hover = (event: MapMouseEvent): void => {
+    const a = icons.at(event.point);
+    if (a === hovered) return;
+    hovered = a;
+    map.getCanvas().style.cursor = a ? "pointer" : "";
+    if (!a || a.latitude === null || a.longitude === null) {
+      tooltip.remove();
+      return;
+    }
+    const number = (value: number | null, unit: string): string =>
+      value === null ? "–" : `${Math.round(value).toLocaleString("en-GB")} ${unit}`;
     const body = document.createElement("div");
     body.className = "jet1090-tooltip-body";
     const title = document.createElement("strong");
-    title.textContent = p.callsign;
-    body.append(title, document.createElement("br"), `${number(p.altitude, "ft")} · ${number(p.groundspeed, "kts")}`);
-    tooltip.setLngLat(feature.geometry.coordinates as [number, number]).setDOMContent(body).addTo(map);
+    title.textContent = a.callsign ?? a.icao24;
+    body.append(title, document.createElement("br"), `${number(a.altitude, "ft")} · ${number(a.groundspeed, "kts")}`);
+    tooltip.setLngLat([a.longitude, a.latitude]).setDOMContent(body).addTo(map);
   };
-  const plain = (): void => {
+  const onClick = (event: MapMouseEvent): void => {
+    const a = icons.at(event.point);
+    const entity = a ? entityOf(a.icao24) : undefined;
+    if (entity) api.state.select(entity);
+  };
+  const away = (): void => {
+    hovered = undefined;
     map.getCanvas().style.cursor = "";
     tooltip.remove();
   };
-  map.on("click", LAYER, onClick);
-  map.on("mousemove", LAYER, hover);
-  map.on("mouseleave", LAYER, plain);
+  map.on("mousemove", hover);
+  map.on("mouseout", away);
+  map.on("click", onClick);
   api.onTeardown(() => {
-    map.off("click", LAYER, onClick);
-    map.off("mousemove", LAYER, hover);
-    map.off("mouseleave", LAYER, plain);
+    map.off("zoomend", label);
+    map.off("mousemove", hover);
+    map.off("mouseout", away);
+    map.off("click", onClick);
     tooltip.remove();
   });
+
+  return {
+    update(aircraft, selected) {
+      shown = aircraft;
+      icons.setData(aircraft, selected);
+      label();
+    },
+  };
 }
 
 export function selectedIds(api: TangramApi): Set<string> {

@@ -1,0 +1,317 @@
+/**
+ * A MapLibre custom layer that draws one rotated icon per item with WebGL, from typed
+ * arrays. It exists for the 1 Hz update of many aircraft: a GeoJSON source would copy
+ * every feature to a worker, tile it, lay out and place one symbol per feature, and
+ * send the buckets back to the main thread, each second (about 60 ms of main-thread
+ * time at 10,000 aircraft, benchmarks/web_bench.py). Here an update fills one
+ * Float32Array (4 numbers an item) and uploads it; each frame is a single instanced draw.
+ *
+ * Positions are stored relative to an anchor (the map centre when the data was set) so
+ * that 32-bit floats stay precise at street zoom. Icons face `rotation` degrees
+ * clockwise from north and turn with the map's bearing; they are not tilted with pitch.
+ * Mercator only (the shell does not use the globe projection).
+ *
+ * Picking is done on the CPU: `at(point)` scans the positions (a few microseconds for
+ * 10,000) and confirms candidates with `map.project`.
+ */
+import type { CustomLayerInterface, CustomRenderMethodInput, Map as MaplibreMap, PointLike } from "maplibre-gl";
+import { createProgram, createTexture, hexToRgb, relativeMatrix } from "./gl";
+
+export interface IconLayerColours {
+  fill: string;
+  selected: string;
+  halo: string;
+}
+
+export interface IconLayerOptions<T> {
+  /** The icon: red channel = fill, green = halo (see `icon.ts`), power-of-two sized. */
+  image: ImageData;
+  /** Half the icon's side in CSS pixels, and the factor for selected items. */
+  radius: number;
+  selectedScale: number;
+  colours: IconLayerColours;
+  key(item: T): string;
+  position(item: T): [number, number] | null;
+  /** Degrees clockwise from north. */
+  rotation(item: T): number;
+}
+
+const VERTEX = `
+attribute vec2 a_corner;
+attribute vec4 a_item; // x, y (mercator, from the anchor), rotation (rad), selected
+uniform mat4 u_matrix;
+uniform vec2 u_pixel;  // clip-space units per CSS pixel
+uniform float u_radius;
+uniform float u_selected_scale;
+uniform float u_bearing;
+varying vec2 v_uv;
+varying float v_selected;
+void main() {
+  float radius = u_radius * (a_item.w > 0.5 ? u_selected_scale : 1.0);
+  float angle = a_item.z - u_bearing;
+  float c = cos(angle);
+  float s = sin(angle);
+  vec2 corner = vec2(a_corner.x * c + a_corner.y * s, -a_corner.x * s + a_corner.y * c);
+  vec4 position = u_matrix * vec4(a_item.xy, 0.0, 1.0);
+  position.xy += corner * radius * u_pixel * position.w;
+  gl_Position = position;
+  v_uv = vec2(a_corner.x * 0.5 + 0.5, 0.5 - a_corner.y * 0.5);
+  v_selected = a_item.w;
+}`;
+
+const FRAGMENT = `
+precision mediump float;
+uniform sampler2D u_icon;
+uniform vec3 u_fill;
+uniform vec3 u_fill_selected;
+uniform vec3 u_halo;
+varying vec2 v_uv;
+varying float v_selected;
+void main() {
+  vec4 mask = texture2D(u_icon, v_uv);
+  float alpha = max(mask.r, mask.g);
+  vec3 fill = v_selected > 0.5 ? u_fill_selected : u_fill;
+  gl_FragColor = vec4(mix(u_halo, fill, mask.r) * alpha, alpha); // premultiplied, as MapLibre blends
+}`;
+
+/** Corners of the quad, as a triangle strip. */
+const QUAD = new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]);
+
+const UNIFORMS = ["u_matrix", "u_pixel", "u_radius", "u_selected_scale", "u_bearing", "u_fill", "u_fill_selected", "u_halo", "u_icon"];
+
+type Instanced = {
+  divisor(index: number, divisor: number): void;
+  draw(count: number): void;
+};
+
+export class IconLayer<T> implements CustomLayerInterface {
+  readonly type = "custom" as const;
+  readonly renderingMode = "2d" as const;
+  private map: MaplibreMap | null = null;
+  private gl: WebGLRenderingContext | WebGL2RenderingContext | null = null;
+  private program: WebGLProgram | null = null;
+  private texture: WebGLTexture | null = null;
+  private quad: WebGLBuffer | null = null;
+  private buffer: WebGLBuffer | null = null;
+  private instanced: Instanced | null = null;
+  private vao: WebGLVertexArrayObject | null = null;
+  private attributes = { item: -1, corner: -1 };
+  private uniforms: Record<string, WebGLUniformLocation | null> = {};
+  private items: T[] = [];
+  private longitudes = new Float64Array(0);
+  private latitudes = new Float64Array(0);
+  private mercator = new Float64Array(0);
+  private packed = new Float32Array(0);
+  private count = 0;
+  private anchor: [number, number] = [0.5, 0.5];
+  private dirty = false;
+  private colours: { fill: number[]; selected: number[]; halo: number[] };
+
+  constructor(
+    readonly id: string,
+    private readonly options: IconLayerOptions<T>,
+  ) {
+    this.colours = this.parse(options.colours);
+  }
+
+  /** Replace the items (selected ones are drawn last, on top). */
+  setData(items: readonly T[], selected: ReadonlySet<string>): void {
+    const { key, position, rotation } = this.options;
+    const placed: Array<[T, number, number]> = [];
+    const top: Array<[T, number, number]> = [];
+    for (const item of items) {
+      const p = position(item);
+      if (p !== null) (selected.has(key(item)) ? top : placed).push([item, p[0], p[1]]);
+    }
+    const all = placed.concat(top);
+    const n = all.length;
+    if (this.longitudes.length < n) {
+      const size = Math.max(n, 2 * this.longitudes.length, 64);
+      this.longitudes = new Float64Array(size);
+      this.latitudes = new Float64Array(size);
+      this.mercator = new Float64Array(2 * size);
+      this.packed = new Float32Array(4 * size);
+    }
+    const centre = this.map?.getCenter();
+    this.anchor = centre ? mercatorOf(centre.lng, centre.lat) : [0.5, 0.5];
+    const [ax, ay] = this.anchor;
+    this.items = new Array<T>(n);
+    for (let i = 0; i < n; i++) {
+      const [item, lon, lat] = all[i];
+      const [x, y] = mercatorOf(lon, lat);
+      this.items[i] = item;
+      this.longitudes[i] = lon;
+      this.latitudes[i] = lat;
+      this.mercator[2 * i] = x;
+      this.mercator[2 * i + 1] = y;
+      this.packed[4 * i] = x - ax;
+      this.packed[4 * i + 1] = y - ay;
+      this.packed[4 * i + 2] = (rotation(item) * Math.PI) / 180;
+      this.packed[4 * i + 3] = i >= placed.length ? 1 : 0;
+    }
+    this.count = n;
+    this.dirty = true;
+    this.map?.triggerRepaint();
+  }
+
+  setColours(colours: IconLayerColours): void {
+    this.colours = this.parse(colours);
+    this.map?.triggerRepaint();
+  }
+
+  /** The item drawn nearest to `point` (CSS pixels in the map), if one is under it. */
+  at(point: PointLike): T | undefined {
+    const map = this.map;
+    if (!map || this.count === 0) return undefined;
+    const [px, py] = Array.isArray(point) ? point : [point.x, point.y];
+    const radius = this.options.radius * this.options.selectedScale;
+    const lngLat = map.unproject([px, py]);
+    const [mx, my] = mercatorOf(lngLat.lng, lngLat.lat);
+    // Generous in mercator units (pitch stretches the far side); confirmed on screen below.
+    const reach = (4 * radius) / (512 * 2 ** map.getZoom());
+    let best: T | undefined;
+    let bestDistance = radius * radius;
+    for (let i = 0; i < this.count; i++) {
+      if (Math.abs(this.mercator[2 * i] - mx) > reach || Math.abs(this.mercator[2 * i + 1] - my) > reach) continue;
+      const p = map.project([this.longitudes[i], this.latitudes[i]]);
+      const distance = (p.x - px) ** 2 + (p.y - py) ** 2;
+      if (distance <= bestDistance) {
+        bestDistance = distance;
+        best = this.items[i];
+      }
+    }
+    return best;
+  }
+
+  /** For the shell's click-to-deselect: is an item under `point`? */
+  hits(point: PointLike): boolean {
+    return this.at(point) !== undefined;
+  }
+
+  /** The items drawn inside the map's canvas, with their positions (tests, debugging). */
+  rendered(): Array<{ item: T; longitude: number; latitude: number }> {
+    const map = this.map;
+    if (!map) return [];
+    const { clientWidth: width, clientHeight: height } = map.getCanvas();
+    const out = [];
+    for (let i = 0; i < this.count; i++) {
+      const p = map.project([this.longitudes[i], this.latitudes[i]]);
+      if (p.x >= 0 && p.y >= 0 && p.x <= width && p.y <= height)
+        out.push({ item: this.items[i], longitude: this.longitudes[i], latitude: this.latitudes[i] });
+    }
+    return out;
+  }
+
+  onAdd(map: MaplibreMap, gl: WebGLRenderingContext | WebGL2RenderingContext): void {
+    this.map = map;
+    this.gl = gl;
+    const program = createProgram(gl, VERTEX, FRAGMENT);
+    this.program = program;
+    this.texture = createTexture(gl, this.options.image);
+    this.quad = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
+    gl.bufferData(gl.ARRAY_BUFFER, QUAD, gl.STATIC_DRAW);
+    this.buffer = gl.createBuffer();
+    this.instanced = instancing(gl);
+    this.attributes = { item: gl.getAttribLocation(program, "a_item"), corner: gl.getAttribLocation(program, "a_corner") };
+    this.uniforms = Object.fromEntries(UNIFORMS.map((name) => [name, gl.getUniformLocation(program, name)]));
+    if ("createVertexArray" in gl) {
+      // WebGL 2: our own vertex array, set up once, leaves MapLibre's bound one alone.
+      this.vao = gl.createVertexArray();
+      gl.bindVertexArray(this.vao);
+      this.bindAttributes(gl);
+      gl.bindVertexArray(null);
+    }
+    this.dirty = true;
+  }
+
+  onRemove(_map: MaplibreMap, gl: WebGLRenderingContext | WebGL2RenderingContext): void {
+    if (this.vao && "deleteVertexArray" in gl) gl.deleteVertexArray(this.vao);
+    gl.deleteProgram(this.program);
+    gl.deleteTexture(this.texture);
+    gl.deleteBuffer(this.quad);
+    gl.deleteBuffer(this.buffer);
+    this.program = this.texture = this.quad = this.buffer = this.vao = null;
+    this.map = this.gl = null;
+  }
+
+  render(gl: WebGLRenderingContext | WebGL2RenderingContext, options: CustomRenderMethodInput): void {
+    const { program, instanced, map } = this;
+    if (!program || !instanced || !map || this.count === 0 || gl !== this.gl) return;
+    gl.useProgram(program);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.buffer);
+    if (this.dirty) {
+      gl.bufferData(gl.ARRAY_BUFFER, this.packed.subarray(0, 4 * this.count), gl.DYNAMIC_DRAW);
+      this.dirty = false;
+    }
+    if (this.vao && "bindVertexArray" in gl) gl.bindVertexArray(this.vao);
+    else this.bindAttributes(gl);
+
+    const u = this.uniforms;
+    const worldSize = 512 * 2 ** map.getZoom();
+    gl.uniformMatrix4fv(u.u_matrix, false, relativeMatrix(options.modelViewProjectionMatrix, this.anchor, worldSize));
+    const ratio = window.devicePixelRatio || 1;
+    gl.uniform2f(u.u_pixel, (2 * ratio) / gl.drawingBufferWidth, (2 * ratio) / gl.drawingBufferHeight);
+    gl.uniform1f(u.u_radius, this.options.radius);
+    gl.uniform1f(u.u_selected_scale, this.options.selectedScale);
+    gl.uniform1f(u.u_bearing, (map.getBearing() * Math.PI) / 180);
+    gl.uniform3fv(u.u_fill, this.colours.fill);
+    gl.uniform3fv(u.u_fill_selected, this.colours.selected);
+    gl.uniform3fv(u.u_halo, this.colours.halo);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    gl.uniform1i(u.u_icon, 0);
+    gl.disable(gl.DEPTH_TEST);
+    gl.disable(gl.STENCIL_TEST);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    instanced.draw(this.count);
+
+    if (this.vao && "bindVertexArray" in gl) {
+      gl.bindVertexArray(null);
+    } else {
+      // WebGL 1 has one global attribute state: leave it as MapLibre expects.
+      instanced.divisor(this.attributes.item, 0);
+      gl.disableVertexAttribArray(this.attributes.item);
+      gl.disableVertexAttribArray(this.attributes.corner);
+    }
+  }
+
+  private bindAttributes(gl: WebGLRenderingContext | WebGL2RenderingContext): void {
+    const { item, corner } = this.attributes;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.buffer);
+    gl.enableVertexAttribArray(item);
+    gl.vertexAttribPointer(item, 4, gl.FLOAT, false, 16, 0);
+    this.instanced?.divisor(item, 1);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
+    gl.enableVertexAttribArray(corner);
+    gl.vertexAttribPointer(corner, 2, gl.FLOAT, false, 8, 0);
+    this.instanced?.divisor(corner, 0);
+  }
+
+  private parse(colours: IconLayerColours): { fill: number[]; selected: number[]; halo: number[] } {
+    return { fill: hexToRgb(colours.fill), selected: hexToRgb(colours.selected), halo: hexToRgb(colours.halo) };
+  }
+}
+
+/** Web Mercator, [0, 1] from the north-west corner (MapLibre's MercatorCoordinate). */
+export function mercatorOf(longitude: number, latitude: number): [number, number] {
+  const clamped = Math.max(-85.051129, Math.min(85.051129, latitude));
+  const y = (180 - (180 / Math.PI) * Math.log(Math.tan(Math.PI / 4 + (clamped * Math.PI) / 360))) / 360;
+  return [(longitude + 180) / 360, y];
+}
+
+function instancing(gl: WebGLRenderingContext | WebGL2RenderingContext): Instanced {
+  if ("drawArraysInstanced" in gl) {
+    return {
+      divisor: (index, divisor) => gl.vertexAttribDivisor(index, divisor),
+      draw: (count) => gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, count),
+    };
+  }
+  const ext = gl.getExtension("ANGLE_instanced_arrays");
+  if (!ext) throw new Error("WebGL: neither WebGL 2 nor ANGLE_instanced_arrays; cannot draw the icon layer");
+  return {
+    divisor: (index, divisor) => ext.vertexAttribDivisorANGLE(index, divisor),
+    draw: (count) => ext.drawArraysInstancedANGLE(gl.TRIANGLE_STRIP, 0, 4, count),
+  };
+}
