@@ -68,9 +68,16 @@ export default definePlugin(async (api) => {
     performance.measure(UPDATE_MEASURE, { start: started });
     performance.clearMeasures(UPDATE_MEASURE);
   };
+  // Each frame refreshes the selected entity's state (same id, new object): redraw only
+  // when the selection itself changed, not a second time per frame.
+  let selectedKey = "";
   const stopWatching = watch(api.state.selected, () => {
+    const ids = selectedIds(api);
+    const key = [...ids].join(",");
+    if (key === selectedKey) return;
+    selectedKey = key;
     redraw();
-    const [first] = selectedIds(api);
+    const [first] = ids;
     void trail.follow(first ?? null);
   });
   api.onTeardown(stopWatching);
