@@ -1,10 +1,11 @@
 /**
  * A MapLibre custom layer that draws one rotated icon per item with WebGL, from typed
- * arrays. It exists for the 1 Hz update of many aircraft: a GeoJSON source would copy
- * every feature to a worker, tile it, lay out and place one symbol per feature, and
- * send the buckets back to the main thread, each second (about 60 ms of main-thread
- * time at 10,000 aircraft, benchmarks/web_bench.py). Here an update fills one
- * Float32Array (4 numbers an item) and uploads it; each frame is a single instanced draw.
+ * arrays: the map layer of `installEntityLayer` (entityLayer.ts), part of
+ * `@tangram/api`. It exists for the 1 Hz update of many entities: a GeoJSON source
+ * would copy every feature to a worker, tile it, lay out and place one symbol per
+ * feature, and send the buckets back to the main thread, each second (about 60 ms of
+ * main-thread time at 10,000 aircraft, benchmarks/web_bench.py). Here an update fills
+ * two Float32Arrays (5 numbers an item) and uploads them; a frame is one instanced draw.
  *
  * Positions are stored relative to an anchor (the map centre when the data was set) so
  * that 32-bit floats stay precise at street zoom. Icons face `rotation` degrees
@@ -24,7 +25,7 @@ export interface IconLayerColours {
 }
 
 export interface IconLayerOptions<T> {
-  /** The icon: red channel = fill, green = halo (see `icon.ts`), power-of-two sized. */
+  /** The icon: red channel = fill, green = halo (`iconMask`), power-of-two sized. */
   image: ImageData;
   /** Half the icon's side in CSS pixels, and the factor for selected items. */
   radius: number;
@@ -34,11 +35,14 @@ export interface IconLayerOptions<T> {
   position(item: T): [number, number] | null;
   /** Degrees clockwise from north. */
   rotation(item: T): number;
+  /** An item's own fill colour (`#rrggbb`), or null for the layer's `fill`. */
+  colour?(item: T): string | null;
 }
 
 const VERTEX = `
 attribute vec2 a_corner;
 attribute vec4 a_item; // x, y (mercator, from the anchor), rotation (rad), selected
+attribute float a_colour; // 0xRRGGBB as a float (exact below 2^24), or -1: u_fill
 uniform mat4 u_matrix;
 uniform vec2 u_pixel;  // clip-space units per CSS pixel
 uniform float u_radius;
@@ -46,7 +50,12 @@ uniform float u_selected_scale;
 uniform float u_bearing;
 varying vec2 v_uv;
 varying float v_selected;
+varying vec3 v_fill;
+uniform vec3 u_fill;
 void main() {
+  v_fill = a_colour < 0.0
+    ? u_fill
+    : vec3(floor(a_colour / 65536.0), mod(floor(a_colour / 256.0), 256.0), mod(a_colour, 256.0)) / 255.0;
   float radius = u_radius * (a_item.w > 0.5 ? u_selected_scale : 1.0);
   float angle = a_item.z - u_bearing;
   float c = cos(angle);
@@ -62,15 +71,15 @@ void main() {
 const FRAGMENT = `
 precision mediump float;
 uniform sampler2D u_icon;
-uniform vec3 u_fill;
 uniform vec3 u_fill_selected;
 uniform vec3 u_halo;
 varying vec2 v_uv;
 varying float v_selected;
+varying vec3 v_fill;
 void main() {
   vec4 mask = texture2D(u_icon, v_uv);
   float alpha = max(mask.r, mask.g);
-  vec3 fill = v_selected > 0.5 ? u_fill_selected : u_fill;
+  vec3 fill = v_selected > 0.5 ? u_fill_selected : v_fill;
   gl_FragColor = vec4(mix(u_halo, fill, mask.r) * alpha, alpha); // premultiplied, as MapLibre blends
 }`;
 
@@ -93,15 +102,19 @@ export class IconLayer<T> implements CustomLayerInterface {
   private texture: WebGLTexture | null = null;
   private quad: WebGLBuffer | null = null;
   private buffer: WebGLBuffer | null = null;
+  private colourBuffer: WebGLBuffer | null = null;
   private instanced: Instanced | null = null;
   private vao: WebGLVertexArrayObject | null = null;
-  private attributes = { item: -1, corner: -1 };
+  private attributes = { item: -1, colour: -1, corner: -1 };
   private uniforms: Record<string, WebGLUniformLocation | null> = {};
   private items: T[] = [];
   private longitudes = new Float64Array(0);
   private latitudes = new Float64Array(0);
   private mercator = new Float64Array(0);
   private packed = new Float32Array(0);
+  private colours32 = new Float32Array(0);
+  /** Parsed `colour()` strings (a handful of distinct values, 10,000 items a second). */
+  private readonly colourCodes = new Map<string, number>();
   private count = 0;
   private anchor: [number, number] = [0.5, 0.5];
   private dirty = false;
@@ -116,7 +129,7 @@ export class IconLayer<T> implements CustomLayerInterface {
 
   /** Replace the items (selected ones are drawn last, on top). */
   setData(items: readonly T[], selected: ReadonlySet<string>): void {
-    const { key, position, rotation } = this.options;
+    const { key, position, rotation, colour } = this.options;
     const placed: Array<[T, number, number]> = [];
     const top: Array<[T, number, number]> = [];
     for (const item of items) {
@@ -131,6 +144,7 @@ export class IconLayer<T> implements CustomLayerInterface {
       this.latitudes = new Float64Array(size);
       this.mercator = new Float64Array(2 * size);
       this.packed = new Float32Array(4 * size);
+      this.colours32 = new Float32Array(size);
     }
     const centre = this.map?.getCenter();
     this.anchor = centre ? mercatorOf(centre.lng, centre.lat) : [0.5, 0.5];
@@ -148,6 +162,7 @@ export class IconLayer<T> implements CustomLayerInterface {
       this.packed[4 * i + 1] = y - ay;
       this.packed[4 * i + 2] = (rotation(item) * Math.PI) / 180;
       this.packed[4 * i + 3] = i >= placed.length ? 1 : 0;
+      this.colours32[i] = colour ? this.code(colour(item)) : -1;
     }
     this.count = n;
     this.dirty = true;
@@ -189,7 +204,7 @@ export class IconLayer<T> implements CustomLayerInterface {
   }
 
   /** The items drawn inside the map's canvas, with their positions (tests, debugging). */
-  rendered(): Array<{ item: T; longitude: number; latitude: number }> {
+  rendered(): Array<{ item: T; longitude: number; latitude: number; colour: string | null }> {
     const map = this.map;
     if (!map) return [];
     const { clientWidth: width, clientHeight: height } = map.getCanvas();
@@ -197,7 +212,12 @@ export class IconLayer<T> implements CustomLayerInterface {
     for (let i = 0; i < this.count; i++) {
       const p = map.project([this.longitudes[i], this.latitudes[i]]);
       if (p.x >= 0 && p.y >= 0 && p.x <= width && p.y <= height)
-        out.push({ item: this.items[i], longitude: this.longitudes[i], latitude: this.latitudes[i] });
+        out.push({
+          item: this.items[i],
+          longitude: this.longitudes[i],
+          latitude: this.latitudes[i],
+          colour: this.options.colour?.(this.items[i]) ?? null,
+        });
     }
     return out;
   }
@@ -212,8 +232,13 @@ export class IconLayer<T> implements CustomLayerInterface {
     gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
     gl.bufferData(gl.ARRAY_BUFFER, QUAD, gl.STATIC_DRAW);
     this.buffer = gl.createBuffer();
+    this.colourBuffer = gl.createBuffer();
     this.instanced = instancing(gl);
-    this.attributes = { item: gl.getAttribLocation(program, "a_item"), corner: gl.getAttribLocation(program, "a_corner") };
+    this.attributes = {
+      item: gl.getAttribLocation(program, "a_item"),
+      colour: gl.getAttribLocation(program, "a_colour"),
+      corner: gl.getAttribLocation(program, "a_corner"),
+    };
     this.uniforms = Object.fromEntries(UNIFORMS.map((name) => [name, gl.getUniformLocation(program, name)]));
     if ("createVertexArray" in gl) {
       // WebGL 2: our own vertex array, set up once, leaves MapLibre's bound one alone.
@@ -231,7 +256,8 @@ export class IconLayer<T> implements CustomLayerInterface {
     gl.deleteTexture(this.texture);
     gl.deleteBuffer(this.quad);
     gl.deleteBuffer(this.buffer);
-    this.program = this.texture = this.quad = this.buffer = this.vao = null;
+    gl.deleteBuffer(this.colourBuffer);
+    this.program = this.texture = this.quad = this.buffer = this.colourBuffer = this.vao = null;
     this.map = this.gl = null;
   }
 
@@ -239,9 +265,11 @@ export class IconLayer<T> implements CustomLayerInterface {
     const { program, instanced, map } = this;
     if (!program || !instanced || !map || this.count === 0 || gl !== this.gl) return;
     gl.useProgram(program);
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.buffer);
     if (this.dirty) {
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.buffer);
       gl.bufferData(gl.ARRAY_BUFFER, this.packed.subarray(0, 4 * this.count), gl.DYNAMIC_DRAW);
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.colourBuffer);
+      gl.bufferData(gl.ARRAY_BUFFER, this.colours32.subarray(0, this.count), gl.DYNAMIC_DRAW);
       this.dirty = false;
     }
     if (this.vao && "bindVertexArray" in gl) gl.bindVertexArray(this.vao);
@@ -272,21 +300,38 @@ export class IconLayer<T> implements CustomLayerInterface {
     } else {
       // WebGL 1 has one global attribute state: leave it as MapLibre expects.
       instanced.divisor(this.attributes.item, 0);
+      instanced.divisor(this.attributes.colour, 0);
       gl.disableVertexAttribArray(this.attributes.item);
+      gl.disableVertexAttribArray(this.attributes.colour);
       gl.disableVertexAttribArray(this.attributes.corner);
     }
   }
 
   private bindAttributes(gl: WebGLRenderingContext | WebGL2RenderingContext): void {
-    const { item, corner } = this.attributes;
+    const { item, colour, corner } = this.attributes;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.buffer);
     gl.enableVertexAttribArray(item);
     gl.vertexAttribPointer(item, 4, gl.FLOAT, false, 16, 0);
     this.instanced?.divisor(item, 1);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.colourBuffer);
+    gl.enableVertexAttribArray(colour);
+    gl.vertexAttribPointer(colour, 1, gl.FLOAT, false, 4, 0);
+    this.instanced?.divisor(colour, 1);
     gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
     gl.enableVertexAttribArray(corner);
     gl.vertexAttribPointer(corner, 2, gl.FLOAT, false, 8, 0);
     this.instanced?.divisor(corner, 0);
+  }
+
+  private code(hex: string | null): number {
+    if (hex === null) return -1;
+    let code = this.colourCodes.get(hex);
+    if (code === undefined) {
+      const [r, g, b] = hexToRgb(hex).map((v) => Math.round(v * 255));
+      code = r * 65536 + g * 256 + b;
+      this.colourCodes.set(hex, code);
+    }
+    return code;
   }
 
   private parse(colours: IconLayerColours): { fill: number[]; selected: number[]; halo: number[] } {
