@@ -74,7 +74,8 @@ export interface EntityLayerOptions<T> {
   selectedScale: number;
   colours: Record<ThemeName, EntityColours>;
   key(item: T): string;
-  position(item: T): [number, number] | null;
+  /** Default: the item's numeric `longitude` and `latitude` fields, else not drawn. */
+  position?(item: T): [number, number] | null;
   rotation(item: T): number;
   colour?(item: T): string | null;
   /** Text labels from `minzoom` (below it no label data is built). */

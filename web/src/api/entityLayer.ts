@@ -3,55 +3,25 @@
  * vessels...) needs on the map, in one place: the entities in the shared store, a
  * WebGL icon per entity (iconLayer.ts), text labels when zoomed in, a pointer cursor
  * and an optional tooltip on hover, click to select, colours that follow the theme,
- * and a redraw when the selection changes.
+ * and a redraw when the selection changes. Its types are in web/api/entities.d.ts.
  */
 import maplibregl, { type MapMouseEvent } from "maplibre-gl";
 import { watch } from "vue";
-import type { TangramApi, ThemeName } from "@tangram/api";
-import { IconLayer, type IconLayerColours } from "./iconLayer";
+import type { EntityColours, EntityLayer, EntityLayerOptions, TangramApi } from "@tangram/api";
+import { IconLayer } from "./iconLayer";
 
-export interface EntityColours extends IconLayerColours {
-  /** Labels' text (their halo is `halo`). */
-  text: string;
-}
-
-export interface EntityLayerOptions<T> {
-  /** The entities' `typeName` in the shared store. */
-  typeName: string;
-  /** The icon layer's id; the labels are `<id>-labels` (layer and GeoJSON source). */
-  id: string;
-  /** `iconMask(...)`; half its side on screen in CSS pixels; the scale when selected. */
-  icon: ImageData;
-  radius: number;
-  selectedScale: number;
-  colours: Record<ThemeName, EntityColours>;
-  key(item: T): string;
-  position(item: T): [number, number] | null;
-  /** Degrees clockwise from north. */
-  rotation(item: T): number;
-  /** An item's own colour (e.g. by vessel type), else the theme's `fill`. */
-  colour?(item: T): string | null;
-  /** Text labels from `minzoom` (below it, no label data is built at all). */
-  labels?: { minzoom: number; text(item: T): string; size: number; offset: [number, number] };
-  /** A tooltip on hover (a maplibre Popup with this class). */
-  tooltip?: { className: string; content(item: T): HTMLElement };
-  /** After the selection of this type changed (not on each frame's refresh of it). */
-  onSelectionChange?(ids: ReadonlySet<string>): void;
-}
-
-export interface EntityLayer<T> {
-  /** Put these items in the shared store (`typeName`) and on the map. */
-  update(items: readonly T[]): void;
-  /** Ids of the selected entities of this type. */
-  selectedIds(): Set<string>;
-  readonly icons: IconLayer<T>;
+/** The default position: numeric `longitude` and `latitude` fields, as streamed. */
+function latitudeLongitude(item: unknown): [number, number] | null {
+  const { latitude, longitude } = item as { latitude?: unknown; longitude?: unknown };
+  return typeof latitude === "number" && typeof longitude === "number" ? [longitude, latitude] : null;
 }
 
 export async function installEntityLayer<T>(api: TangramApi, options: EntityLayerOptions<T>): Promise<EntityLayer<T>> {
   const map = await api.map.whenReady();
   const { typeName, key, labels } = options;
+  const position = options.position ?? latitudeLongitude;
   const theme = (): EntityColours => options.colours[api.theme.current.value];
-  const icons = new IconLayer<T>(options.id, { ...options, image: options.icon, colours: theme() });
+  const icons = new IconLayer<T>(options.id, { ...options, position, image: options.icon, colours: theme() });
   api.map.addLayer(icons);
   const labelsId = `${options.id}-labels`;
   if (labels) {
@@ -92,7 +62,7 @@ export async function installEntityLayer<T>(api: TangramApi, options: EntityLaye
     if (!wanted && !labelled) return;
     const features = [];
     for (const item of wanted ? shown : []) {
-      const p = options.position(item);
+      const p = position(item);
       if (p === null) continue;
       const geometry = { type: "Point" as const, coordinates: p };
       features.push({ type: "Feature" as const, geometry, properties: { label: labels.text(item) } });
@@ -126,7 +96,7 @@ export async function installEntityLayer<T>(api: TangramApi, options: EntityLaye
     if (item === hovered) return;
     hovered = item;
     map.getCanvas().style.cursor = item ? "pointer" : "";
-    const p = item === undefined ? null : options.position(item);
+    const p = item === undefined ? null : position(item);
     if (!tooltip) return;
     if (item === undefined || p === null) tooltip.remove();
     else tooltip.setLngLat(p).setDOMContent(options.tooltip!.content(item)).addTo(map);

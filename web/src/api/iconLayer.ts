@@ -15,29 +15,9 @@
  * Picking is done on the CPU: `at(point)` scans the positions (a few microseconds for
  * 10,000) and confirms candidates with `map.project`.
  */
+import type { IconLayerColours, IconLayerOptions } from "@tangram/api";
 import type { CustomLayerInterface, CustomRenderMethodInput, Map as MaplibreMap, PointLike } from "maplibre-gl";
 import { createProgram, createTexture, hexToRgb, relativeMatrix } from "./gl";
-
-export interface IconLayerColours {
-  fill: string;
-  selected: string;
-  halo: string;
-}
-
-export interface IconLayerOptions<T> {
-  /** The icon: red channel = fill, green = halo (`iconMask`), power-of-two sized. */
-  image: ImageData;
-  /** Half the icon's side in CSS pixels, and the factor for selected items. */
-  radius: number;
-  selectedScale: number;
-  colours: IconLayerColours;
-  key(item: T): string;
-  position(item: T): [number, number] | null;
-  /** Degrees clockwise from north. */
-  rotation(item: T): number;
-  /** An item's own fill colour (`#rrggbb`), or null for the layer's `fill`. */
-  colour?(item: T): string | null;
-}
 
 const VERTEX = `
 attribute vec2 a_corner;

@@ -35,7 +35,6 @@ export function installLayer(
       dark: { fill: "#7cc4ff", selected: "#e8590c", halo: "#10151a", text: "#e3e8ec" },
     },
     key: (a) => a.icao24,
-    position: (a) => (a.latitude === null || a.longitude === null ? null : [a.longitude, a.latitude]),
     rotation: (a) => a.track ?? a.heading ?? 0,
     labels: { minzoom: 8, text: (a) => a.callsign ?? a.icao24, size: 11, offset: [0, 1.6] },
     tooltip: { className: "jet1090-tooltip", content: tooltip },

@@ -24,7 +24,6 @@ export function installLayer(
       dark: { fill: "#90a4ae", selected: "#e8590c", halo: "#10151a", text: "#cfe3f5" },
     },
     key: (s) => String(s.mmsi),
-    position: (s) => (s.latitude === null || s.longitude === null ? null : [s.longitude, s.latitude]),
     rotation: (s) => s.heading ?? s.course ?? 0,
     colour: (s) => typeColour(s.ship_type),
     labels: { minzoom: 9, text: (s) => s.shipname ?? String(s.mmsi), size: 10, offset: [0, 1.5] },
