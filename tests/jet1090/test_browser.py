@@ -111,6 +111,10 @@ def _check(page: Any) -> None:
     wait_for(lambda: info.locator(".jet1090-icao24").count() == 1, timeout=10)
     assert info.locator(".jet1090-icao24").inner_text() in under
     assert info.locator(".jet1090-callsign").inner_text().strip() != ""
+    # The shared widgets' styles are loaded (they live in the @tangram/api chunk).
+    assert info.locator("dl").evaluate("dl => getComputedStyle(dl).display") == "grid"
+    count = page.locator(".topbar .jet1090-count")
+    assert count.evaluate("el => getComputedStyle(el).display") == "inline-flex"
     wait_for(lambda: "ft" in info.locator(".jet1090-altitude").inner_text(), timeout=10)
     wait_for(lambda: int(info.locator(".jet1090-trail").inner_text().split()[0]) >= 2, timeout=20)
     # the trail is drawn on the map as a line from the history endpoint plus live points

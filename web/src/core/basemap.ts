@@ -140,6 +140,9 @@ function contextLayers(theme: ThemeName): StyleSpecification["layers"] {
       },
     },
   );
+  // Biggest class last: MapLibre places the symbols of higher layers first, so a big
+  // city's label wins a collision with a smaller neighbour's (Paris over Marne-la-Vallée).
+  const classes: StyleSpecification["layers"][] = [];
   CITY_CLASSES.forEach(([population, minzoom], i) => {
     const upper = i === 0 ? Infinity : CITY_CLASSES[i - 1][0];
     const filter: FilterSpecification = [
@@ -147,7 +150,7 @@ function contextLayers(theme: ThemeName): StyleSpecification["layers"] {
       [">=", ["get", "population"], population],
       ["<", ["get", "population"], upper === Infinity ? 1e12 : upper],
     ];
-    layers.push(
+    classes.push([
       {
         id: `city-dots-${i}`,
         type: "circle",
@@ -169,8 +172,9 @@ function contextLayers(theme: ThemeName): StyleSpecification["layers"] {
           "symbol-sort-key": ["-", ["get", "population"]],
         },
       },
-    );
+    ]);
   });
+  layers.push(...classes.reverse().flat());
   return layers;
 }
 
