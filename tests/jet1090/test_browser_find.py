@@ -246,8 +246,8 @@ def _screen_point(page: Any, lon: float, lat: float) -> list[float]:
 
 def test_hover_click_follow_and_click_away(demo: Demo) -> None:
     with open_page(demo) as page:
-        rendered = """() => window.tangram.map.getLayer('jet1090-aircraft').implementation.rendered()
-            .map(r => ({icao24: r.item.icao24, callsign: r.item.callsign,
+        rendered = """() => window.tangram.map.getLayer('jet1090-aircraft').implementation
+            .rendered().map(r => ({icao24: r.item.icao24, callsign: r.item.callsign,
                         lon: r.longitude, lat: r.latitude}))"""
         wait_for(lambda: len(page.evaluate(rendered)) >= 3, timeout=30)
         target = page.evaluate(rendered)[0]
