@@ -1,4 +1,4 @@
-/** Small WebGL helpers for the icon layer: program, texture, colours, matrices. */
+/** Small WebGL helpers for the icon layer: program, texture, colours, matrices, instancing. */
 
 type GL = WebGLRenderingContext | WebGL2RenderingContext;
 
@@ -66,4 +66,32 @@ export function relativeMatrix(m: ArrayLike<number>, anchor: [number, number], w
     out[12 + row] = m[row] * tx + m[4 + row] * ty + m[12 + row];
   }
   return out;
+}
+
+/** Instanced drawing of a 4-vertex strip, with WebGL 2 or WebGL 1's extension. */
+export type Instanced = {
+  divisor(index: number, divisor: number): void;
+  draw(count: number): void;
+};
+
+/** Web Mercator, [0, 1] from the north-west corner (MapLibre's MercatorCoordinate). */
+export function mercatorOf(longitude: number, latitude: number): [number, number] {
+  const clamped = Math.max(-85.051129, Math.min(85.051129, latitude));
+  const y = (180 - (180 / Math.PI) * Math.log(Math.tan(Math.PI / 4 + (clamped * Math.PI) / 360))) / 360;
+  return [(longitude + 180) / 360, y];
+}
+
+export function instancing(gl: WebGLRenderingContext | WebGL2RenderingContext): Instanced {
+  if ("drawArraysInstanced" in gl) {
+    return {
+      divisor: (index, divisor) => gl.vertexAttribDivisor(index, divisor),
+      draw: (count) => gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, count),
+    };
+  }
+  const ext = gl.getExtension("ANGLE_instanced_arrays");
+  if (!ext) throw new Error("WebGL: neither WebGL 2 nor ANGLE_instanced_arrays; cannot draw the icon layer");
+  return {
+    divisor: (index, divisor) => ext.vertexAttribDivisorANGLE(index, divisor),
+    draw: (count) => ext.drawArraysInstancedANGLE(gl.TRIANGLE_STRIP, 0, 4, count),
+  };
 }
