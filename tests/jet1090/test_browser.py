@@ -85,9 +85,9 @@ def _check(page: Any) -> None:
     assert total >= int(visible.inner_text())
 
     # Aircraft symbols are rendered on the map around Paris.
-    rendered = """() => window.tangram.map.queryRenderedFeatures({layers: ['jet1090-aircraft']})
-        .map(f => ({icao24: f.properties.icao24, lon: f.geometry.coordinates[0],
-                    lat: f.geometry.coordinates[1]}))"""
+    # (a WebGL layer: it lists what it draws inside the map, as queryRenderedFeatures would)
+    rendered = """() => window.tangram.map.getLayer('jet1090-aircraft').implementation.rendered()
+        .map(r => ({icao24: r.item.icao24, lon: r.longitude, lat: r.latitude}))"""
     wait_for(lambda: len(page.evaluate(rendered)) >= 3, timeout=20)
     features = page.evaluate(rendered)
     assert all(46 < f["lat"] < 51 and -1 < f["lon"] < 6 for f in features)
@@ -102,8 +102,8 @@ def _check(page: Any) -> None:
     )
     under = page.evaluate(
         "([x, y]) => { const r = window.tangram.map.getCanvas().getBoundingClientRect();"
-        " return window.tangram.map.queryRenderedFeatures([x - r.left, y - r.top],"
-        " {layers: ['jet1090-aircraft']}).map(f => f.properties.icao24); }",
+        " const a = window.tangram.map.getLayer('jet1090-aircraft').implementation"
+        ".at([x - r.left, y - r.top]); return a ? [a.icao24] : []; }",
         point,
     )
     page.mouse.click(*point)
@@ -111,6 +111,10 @@ def _check(page: Any) -> None:
     wait_for(lambda: info.locator(".jet1090-icao24").count() == 1, timeout=10)
     assert info.locator(".jet1090-icao24").inner_text() in under
     assert info.locator(".jet1090-callsign").inner_text().strip() != ""
+    # The shared widgets' styles are loaded (they live in the @tangram/api chunk).
+    assert info.locator("dl").evaluate("dl => getComputedStyle(dl).display") == "grid"
+    count = page.locator(".topbar .jet1090-count")
+    assert count.evaluate("el => getComputedStyle(el).display") == "inline-flex"
     wait_for(lambda: "ft" in info.locator(".jet1090-altitude").inner_text(), timeout=10)
     wait_for(lambda: int(info.locator(".jet1090-trail").inner_text().split()[0]) >= 2, timeout=20)
     # the trail is drawn on the map as a line from the history endpoint plus live points

@@ -152,6 +152,12 @@ def test_palette_flies_to_an_airport(demo: Demo) -> None:
         )
         assert page.locator(".palette").count() == 0  # closed after picking
         wait_for(lambda: _hash(page).get("map", "").startswith("12/"), timeout=5)
+        # The offline base map draws the airport's runways (OurAirports data): CDG has four
+        # (counted by their eastern ends: a runway crossing a tile edge comes in pieces).
+        runways = """() => [...new Set(window.tangram.map.queryRenderedFeatures(
+            {layers: ['airport-runways']}).filter(f => f.properties.icao === 'LFPG')
+            .map(f => f.geometry.coordinates.at(-1).map(v => v.toFixed(4)).join()))].length"""
+        wait_for(lambda: page.evaluate(runways) == 4, timeout=15)
 
 
 def test_a_time_link_opens_in_the_past(demo: Demo) -> None:
@@ -190,6 +196,13 @@ def test_a_dark_mode_browser_gets_the_dark_theme(demo: Demo) -> None:
         # The user's switch wins and is remembered.
         page.locator(".theme-toggle").click()  # auto -> light
         assert page.evaluate("document.documentElement.dataset.theme") == "light"
+        # The switch to the light base map keeps the aircraft (a WebGL layer, which a
+        # style cannot serialise: the shell carries it over).
+        wait_for(lambda: page.evaluate("window.tangram.map.getStyle().name").endswith("(light)"))
+        page.wait_for_function("window.tangram.map.isStyleLoaded()", timeout=20_000)
+        order = page.evaluate("window.tangram.map.getLayersOrder()")
+        assert order.index("jet1090-trail") < order.index("jet1090-aircraft"), order
+        assert page.evaluate("window.tangram.map.getLayer('jet1090-aircraft')?.type") == "custom"
         page.reload()
         page.wait_for_function("window.tangram && window.tangram.ready", timeout=30_000)
         assert page.evaluate("document.documentElement.dataset.theme") == "light"
@@ -233,9 +246,9 @@ def _screen_point(page: Any, lon: float, lat: float) -> list[float]:
 
 def test_hover_click_follow_and_click_away(demo: Demo) -> None:
     with open_page(demo) as page:
-        rendered = """() => window.tangram.map.queryRenderedFeatures({layers: ['jet1090-aircraft']})
-            .map(f => ({icao24: f.properties.icao24, callsign: f.properties.callsign,
-                        lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1]}))"""
+        rendered = """() => window.tangram.map.getLayer('jet1090-aircraft').implementation
+            .rendered().map(r => ({icao24: r.item.icao24, callsign: r.item.callsign,
+                        lon: r.longitude, lat: r.latitude}))"""
         wait_for(lambda: len(page.evaluate(rendered)) >= 3, timeout=30)
         target = page.evaluate(rendered)[0]
         page.mouse.move(*_screen_point(page, target["lon"], target["lat"]))

@@ -45,9 +45,9 @@ def demo(redis_server: RedisServer, tmp_path: Path) -> Iterator[TangramProcess]:
         served.stop()
 
 
-RENDERED = """() => window.tangram.map.queryRenderedFeatures({layers: ['ship162-vessels']})
-    .map(f => ({mmsi: f.properties.mmsi, colour: f.properties.colour,
-                lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1]}))"""
+#: What the vessel layer (a WebGL layer: no features to query) draws inside the map.
+RENDERED = """() => window.tangram.map.getLayer('ship162-vessels').implementation.rendered()
+    .map(r => ({mmsi: String(r.item.mmsi), colour: r.colour, lon: r.longitude, lat: r.latitude}))"""
 
 
 def test_demo_shows_simulated_ships_next_to_aircraft(demo: TangramProcess, tmp_path: Path) -> None:

@@ -74,6 +74,12 @@ def test_offline_map_renders_land_water_and_plugin_layer(page: Page, console: Co
     assert _close(water, WATER), f"water in the English Channel: {water}"
     assert console.external_requests == []
     assert page.evaluate("window.tangram.map.getLayer('probe-circle') !== undefined")
+    # A big city's label wins a collision with a smaller neighbour's (Marne-la-Vallée).
+    labels = page.evaluate(
+        "window.tangram.map.queryRenderedFeatures()"
+        ".filter(f => f.layer.id.startsWith('city-labels')).map(f => f.properties.name)"
+    )
+    assert "Paris" in labels, labels
 
 
 def test_system_widget_clock_ticks_and_shows_load(page: Page) -> None:

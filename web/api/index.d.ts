@@ -255,3 +255,5 @@ export declare function useTangram(): TangramApi;
 
 /** Identity helper giving type inference to a plugin's install function. */
 export declare function definePlugin(install: PluginInstall): PluginInstall;
+
+export * from "./entities";

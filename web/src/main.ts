@@ -6,6 +6,7 @@
  */
 import "maplibre-gl/dist/maplibre-gl.css";
 import "./style.css";
+import "./api/entityWidgets.css";
 import type { ErrorEvent as MapErrorEvent, Map as MaplibreMap } from "maplibre-gl";
 import { createApp, ref, watch } from "vue";
 import App from "./components/App.vue";

@@ -190,7 +190,8 @@ def test_runtime_push_show_remove_stop() -> None:
 
                 # Above the base map, below the aircraft.
                 wait_for(lambda: page.evaluate("!!window.tangram.map.getLayer('jet1090-aircraft')"))
-                order = page.evaluate("window.tangram.map.getStyle().layers.map(l => l.id)")
+                # (getLayersOrder: getStyle() leaves out custom layers, the aircraft's too)
+                order = page.evaluate("window.tangram.map.getLayersOrder()")
                 ours = [i for i, name in enumerate(order) if name.startswith("explore-")]
                 assert 0 < min(ours) and max(ours) < order.index("jet1090-aircraft"), order
 

@@ -6,6 +6,7 @@
 import type { ExpressionSpecification, FilterSpecification, StyleSpecification } from "maplibre-gl";
 import type { ThemeName } from "@tangram/api";
 import { labelImage } from "./labels";
+import { RUNWAYS_SOURCE, runwayLayer, runwayLines } from "./runways";
 import { feature, mesh } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
 
@@ -64,17 +65,23 @@ interface Shapes {
   borders: GeoJSON.MultiLineString;
   coasts: GeoJSON.MultiLineString;
   airports: GeoJSON.FeatureCollection;
+  runways: GeoJSON.FeatureCollection;
   cities: GeoJSON.FeatureCollection;
 }
 
 type AirportRow = [icao: string, iata: string, name: string, lon: number, lat: number];
 type CityRow = [name: string, lon: number, lat: number, population: number];
 
-/** Context layers (web/src/data, see ATTRIBUTION.md there): airports and cities. */
-async function context(): Promise<Pick<Shapes, "airports" | "cities">> {
-  const [airports, cities] = await Promise.all([import("../data/airports.json"), import("../data/cities.json")]);
+/** Context layers (web/src/data, see ATTRIBUTION.md there): airports, runways and cities. */
+async function context(): Promise<Pick<Shapes, "airports" | "runways" | "cities">> {
+  const [airports, runways, cities] = await Promise.all([
+    import("../data/airports.json"),
+    runwayLines(),
+    import("../data/cities.json"),
+  ]);
   const point = (lon: number, lat: number): GeoJSON.Point => ({ type: "Point", coordinates: [lon, lat] });
   return {
+    runways,
     airports: {
       type: "FeatureCollection",
       features: (airports.default as unknown as AirportRow[]).map(([icao, iata, name, lon, lat]) => ({
@@ -108,6 +115,7 @@ function contextLayers(theme: ThemeName): StyleSpecification["layers"] {
   // Airports first: symbol layers higher in the stack win label collisions, and a
   // city's name matters more than the airport named after it.
   layers.push(
+    runwayLayer(theme),
     {
       id: "airport-dots",
       type: "circle",
@@ -132,6 +140,9 @@ function contextLayers(theme: ThemeName): StyleSpecification["layers"] {
       },
     },
   );
+  // Biggest class last: MapLibre places the symbols of higher layers first, so a big
+  // city's label wins a collision with a smaller neighbour's (Paris over Marne-la-Vallée).
+  const classes: StyleSpecification["layers"][] = [];
   CITY_CLASSES.forEach(([population, minzoom], i) => {
     const upper = i === 0 ? Infinity : CITY_CLASSES[i - 1][0];
     const filter: FilterSpecification = [
@@ -139,7 +150,7 @@ function contextLayers(theme: ThemeName): StyleSpecification["layers"] {
       [">=", ["get", "population"], population],
       ["<", ["get", "population"], upper === Infinity ? 1e12 : upper],
     ];
-    layers.push(
+    classes.push([
       {
         id: `city-dots-${i}`,
         type: "circle",
@@ -161,8 +172,9 @@ function contextLayers(theme: ThemeName): StyleSpecification["layers"] {
           "symbol-sort-key": ["-", ["get", "population"]],
         },
       },
-    );
+    ]);
   });
+  layers.push(...classes.reverse().flat());
   return layers;
 }
 
@@ -180,7 +192,7 @@ export async function offlineStyle(theme: ThemeName = "light"): Promise<StyleSpe
       coasts: mesh(topology, countries, (a, b) => a === b),
     };
   });
-  const { land, borders, coasts, airports, cities } = await cached;
+  const { land, borders, coasts, airports, runways, cities } = await cached;
   const colour = OFFLINE_COLOURS[theme];
   const style: StyleSpecification = {
     version: 8,
@@ -192,6 +204,7 @@ export async function offlineStyle(theme: ThemeName = "light"): Promise<StyleSpe
       "tangram-graticule": { type: "geojson", data: graticule(10) },
       "tangram-cities": { type: "geojson", data: cities, attribution: "GeoNames (CC BY 4.0)" },
       "tangram-airports": { type: "geojson", data: airports, attribution: "airportsdata" },
+      [RUNWAYS_SOURCE]: { type: "geojson", data: runways, attribution: "OurAirports" },
     },
     layers: [
       { id: "water", type: "background", paint: { "background-color": colour.water } },

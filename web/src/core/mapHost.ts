@@ -8,6 +8,7 @@
  */
 import maplibregl, {
   type AddLayerObject,
+  type CustomLayerInterface,
   type GeoJSONSource,
   type LayerSpecification,
   type Map as MaplibreMap,
@@ -19,12 +20,14 @@ import type { MapApi, MapBounds } from "@tangram/api";
 
 interface Carried {
   sources: Array<[string, SourceSpecification]>;
-  layers: LayerSpecification[];
+  layers: Array<LayerSpecification | CustomLayerInterface>;
 }
 
 interface Owned {
   sources: Set<string>;
   layers: Set<string>;
+  /** Custom (WebGL) layers by id: a style cannot serialise them, so we keep the objects. */
+  custom: Map<string, CustomLayerInterface>;
 }
 
 export class MapHost {
@@ -79,14 +82,19 @@ export class MapHost {
 
   private snapshot(map: MaplibreMap): Carried {
     const keepSources = new Set<string>();
-    const keepLayers = new Set<string>();
+    const kept = new Map<string, LayerSpecification | CustomLayerInterface | null>();
     for (const owned of this.owners.values()) {
       owned.sources.forEach((id) => keepSources.add(id));
-      owned.layers.forEach((id) => keepLayers.add(id));
+      owned.layers.forEach((id) => kept.set(id, owned.custom.get(id) ?? null));
     }
     const current = map.getStyle();
     const sources = Object.entries(current.sources).filter(([id]) => keepSources.has(id));
-    const layers = current.layers.filter((layer) => keepLayers.has(layer.id));
+    for (const layer of current.layers) if (kept.has(layer.id)) kept.set(layer.id, layer);
+    // In drawing order, custom layers included (getStyle() leaves them out).
+    const layers = map
+      .getLayersOrder()
+      .map((id) => kept.get(id))
+      .filter((layer): layer is LayerSpecification | CustomLayerInterface => layer != null);
     return { sources, layers };
   }
 
@@ -105,7 +113,7 @@ export class MapHost {
 
   /** The `api.map` object of one plugin. */
   apiFor(plugin: string): MapApi & { teardown(): void } {
-    const owned: Owned = { sources: new Set(), layers: new Set() };
+    const owned: Owned = { sources: new Set(), layers: new Set(), custom: new Map() };
     this.owners.set(plugin, owned);
     const host = this;
     const layersUsing = (map: MaplibreMap, source: string): string[] =>
@@ -127,6 +135,7 @@ export class MapHost {
       addLayer(layer: AddLayerObject, beforeId?: string) {
         host.mustMap().addLayer(layer, beforeId);
         owned.layers.add(layer.id);
+        if (layer.type === "custom") owned.custom.set(layer.id, layer);
       },
       setData(sourceId, data) {
         const source = this.getGeoJSONSource(sourceId);
@@ -141,6 +150,7 @@ export class MapHost {
         const map = host.mustMap();
         if (map.getLayer(id)) map.removeLayer(id);
         owned.layers.delete(id);
+        owned.custom.delete(id);
       },
       removeSource(id: string) {
         const map = host.mustMap();
@@ -155,6 +165,7 @@ export class MapHost {
           for (const id of owned.sources) if (map.getSource(id)) map.removeSource(id);
         }
         owned.layers.clear();
+        owned.custom.clear();
         owned.sources.clear();
         host.owners.delete(plugin);
       },

@@ -3,7 +3,7 @@
  * deselects; a followed entity (state with `latitude`/`longitude`) is kept in view;
  * dragging the map stops following.
  */
-import type { Map as MaplibreMap, MapMouseEvent } from "maplibre-gl";
+import type { CustomLayerInterface, Map as MaplibreMap, MapMouseEvent, Point } from "maplibre-gl";
 import { watch } from "vue";
 import type { StateApi } from "@tangram/api";
 import type { MapHost } from "./mapHost";
@@ -20,6 +20,9 @@ function positionOf(state: Record<string, unknown>): [number, number] | null {
   return typeof latitude === "number" && typeof longitude === "number" ? [longitude, latitude] : null;
 }
 
+/** A custom layer that can tell whether a point (CSS pixels in the map) is on one of its items. */
+type CustomStyleLayer = { implementation: CustomLayerInterface & { hits?: (point: Point) => boolean } };
+
 export function installSelection(map: MaplibreMap, host: MapHost, state: StateApi): void {
   map.on("click", (event: MapMouseEvent) => {
     if (state.selected.value.length === 0) return;
@@ -27,7 +30,14 @@ export function installSelection(map: MaplibreMap, host: MapHost, state: StateAp
     // decides. Only a click on the bare base map deselects.
     const layers = host.pluginLayers().filter((id) => map.getLayer(id));
     const hits = layers.length > 0 ? map.queryRenderedFeatures(event.point, { layers }) : [];
-    if (hits.length === 0) state.select(null);
+    // Custom (WebGL) layers have no features to query: they may answer `hits(point)`.
+    const custom = layers.some((id) => {
+      const layer = map.getLayer(id);
+      if (layer?.type !== "custom") return false;
+      const implementation = (layer as unknown as CustomStyleLayer).implementation;
+      return typeof implementation.hits === "function" && implementation.hits(event.point) === true;
+    });
+    if (hits.length === 0 && !custom) state.select(null);
   });
   window.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !event.defaultPrevented && !typingIn(event) && state.selected.value.length > 0) {

@@ -194,9 +194,11 @@ export class ExploreLayers {
 
   /** The first layer that must stay above ours (aircraft, trails, labels), if any. */
   private below(map: MaplibreMap): string | undefined {
-    for (const layer of map.getStyle().layers) {
-      if (layer.id.startsWith("explore-")) continue;
-      if (layer.id.startsWith("jet1090-") || layer.type === "symbol") return layer.id;
+    // getLayersOrder(), not getStyle(): the latter leaves out custom (WebGL) layers, such
+    // as the aircraft.
+    for (const id of map.getLayersOrder()) {
+      if (id.startsWith("explore-")) continue;
+      if (id.startsWith("jet1090-") || map.getLayer(id)?.type === "symbol") return id;
     }
     return undefined;
   }

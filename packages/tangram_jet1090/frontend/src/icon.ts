@@ -1,54 +1,22 @@
 /**
- * The aircraft icon, drawn on a canvas at start-up (no image file to serve) and added as
- * an SDF image so that the layer can colour it (selected aircraft stand out). Pointing
- * north: the layer rotates it by `track`.
+ * The aircraft icon: a simple airliner silhouette pointing north (the layer rotates it
+ * by track), as an `iconMask` so that the layer colours it and its halo.
  */
-import type { Map as MaplibreMap } from "maplibre-gl";
+import { iconMask } from "@tangram/api";
 
-export const ICON = "jet1090-aircraft-icon";
-const SIZE = 48;
+/** Width of the halo around the silhouette, in mask pixels. */
+const HALO = 3.5;
 
-function draw(): ImageData {
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = SIZE;
-  const ctx = canvas.getContext("2d")!;
-  const s = SIZE / 48;
-  ctx.fillStyle = "#000";
-  ctx.beginPath();
-  // fuselage, wings and tail of a simple airliner silhouette
-  ctx.moveTo(24 * s, 3 * s);
-  ctx.lineTo(27 * s, 9 * s);
-  ctx.lineTo(27 * s, 19 * s);
-  ctx.lineTo(44 * s, 29 * s);
-  ctx.lineTo(44 * s, 33 * s);
-  ctx.lineTo(27 * s, 28 * s);
-  ctx.lineTo(26.5 * s, 38 * s);
-  ctx.lineTo(32 * s, 42 * s);
-  ctx.lineTo(32 * s, 45 * s);
-  ctx.lineTo(24 * s, 43 * s);
-  ctx.lineTo(16 * s, 45 * s);
-  ctx.lineTo(16 * s, 42 * s);
-  ctx.lineTo(21.5 * s, 38 * s);
-  ctx.lineTo(21 * s, 28 * s);
-  ctx.lineTo(4 * s, 33 * s);
-  ctx.lineTo(4 * s, 29 * s);
-  ctx.lineTo(21 * s, 19 * s);
-  ctx.lineTo(21 * s, 9 * s);
-  ctx.closePath();
-  ctx.fill();
-  return ctx.getImageData(0, 0, SIZE, SIZE);
-}
+// fuselage, wings and tail, on a 48-pixel grid
+const OUTLINE = [
+  [24, 3], [27, 9], [27, 19], [44, 29], [44, 33], [27, 28], [26.5, 38], [32, 42], [32, 45],
+  [24, 43], [16, 45], [16, 42], [21.5, 38], [21, 28], [4, 33], [4, 29], [21, 19], [21, 9],
+];
 
-/** Add the icon now and again whenever a base-map style switch drops it. */
-export function installIcon(map: MaplibreMap): () => void {
-  const image = draw();
-  const add = (): void => {
-    if (!map.hasImage(ICON)) map.addImage(ICON, image, { sdf: true, pixelRatio: 2 });
-  };
-  const onMissing = (event: { id: string }): void => {
-    if (event.id === ICON) add();
-  };
-  add();
-  map.on("styleimagemissing", onMissing);
-  return () => map.off("styleimagemissing", onMissing);
+export function aircraftIcon(): ImageData {
+  return iconMask((ctx, s) => {
+    ctx.beginPath();
+    OUTLINE.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x * s, y * s) : ctx.lineTo(x * s, y * s)));
+    ctx.closePath();
+  }, HALO);
 }

@@ -7,6 +7,7 @@
  * speed or in one colour (`trail_colour` in `[plugins.tangram_jet1090.frontend]`).
  */
 import type { TangramApi } from "@tangram/api";
+import type { Feature, FeatureCollection } from "geojson";
 import type { ExpressionSpecification } from "maplibre-gl";
 import { ref, shallowRef } from "vue";
 import type { StateVector } from "./types";
@@ -138,8 +139,8 @@ export class Trail {
     this.render();
   }
 
-  private geojson(): GeoJSON.FeatureCollection {
-    const features: GeoJSON.Feature[] = [];
+  private geojson(): FeatureCollection {
+    const features: Feature[] = [];
     for (let i = 1; i < this.points.length; i++) {
       const a = this.points[i - 1];
       const b = this.points[i];

@@ -1,41 +1,22 @@
 /**
- * The vessel icon: a hull seen from above (pointed bow, square stern), drawn on a canvas
- * at start-up and added as an SDF image so the layer colours it by ship type. Its shape
- * and the white outline tell it from the aircraft silhouettes at a glance. Bow north:
- * the layer rotates it by heading, else course.
+ * The vessel icon: a hull seen from above (pointed bow, square stern), bow north (the
+ * layer rotates it by heading, else course), as an `iconMask` so that the layer colours
+ * it by ship type. Its shape and the wider halo tell it from the aircraft at a glance.
  */
-import type { Map as MaplibreMap } from "maplibre-gl";
+import { iconMask } from "@tangram/api";
 
-export const ICON = "ship162-vessel-icon";
-const SIZE = 48;
+/** Width of the halo around the hull, in mask pixels. */
+const HALO = 5;
 
-function draw(): ImageData {
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = SIZE;
-  const ctx = canvas.getContext("2d")!;
-  ctx.fillStyle = "#000";
-  ctx.beginPath();
-  ctx.moveTo(24, 4); // bow
-  ctx.quadraticCurveTo(34, 16, 33, 28);
-  ctx.lineTo(32, 44); // starboard quarter
-  ctx.lineTo(16, 44); // square stern
-  ctx.lineTo(15, 28);
-  ctx.quadraticCurveTo(14, 16, 24, 4);
-  ctx.closePath();
-  ctx.fill();
-  return ctx.getImageData(0, 0, SIZE, SIZE);
-}
-
-/** Add the icon now and again whenever a base-map style switch drops it. */
-export function installIcon(map: MaplibreMap): () => void {
-  const image = draw();
-  const add = (): void => {
-    if (!map.hasImage(ICON)) map.addImage(ICON, image, { sdf: true, pixelRatio: 2 });
-  };
-  const onMissing = (event: { id: string }): void => {
-    if (event.id === ICON) add();
-  };
-  add();
-  map.on("styleimagemissing", onMissing);
-  return () => map.off("styleimagemissing", onMissing);
+export function vesselIcon(): ImageData {
+  return iconMask((ctx, s) => {
+    ctx.beginPath();
+    ctx.moveTo(24 * s, 4 * s); // bow
+    ctx.quadraticCurveTo(34 * s, 16 * s, 33 * s, 28 * s);
+    ctx.lineTo(32 * s, 44 * s); // starboard quarter
+    ctx.lineTo(16 * s, 44 * s); // square stern
+    ctx.lineTo(15 * s, 28 * s);
+    ctx.quadraticCurveTo(14 * s, 16 * s, 24 * s, 4 * s);
+    ctx.closePath();
+  }, HALO);
 }

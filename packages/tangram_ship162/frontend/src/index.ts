@@ -7,15 +7,14 @@
  * same private topic and box as the aircraft: both plugins stream side by side).
  * `join-streaming` is pushed there at start and every minute as a keep-alive.
  */
-import { definePlugin, type Entity } from "@tangram/api";
-import { watch } from "vue";
+import { definePlugin } from "@tangram/api";
 import CountWidget from "./CountWidget.vue";
 import InfoWidget from "./InfoWidget.vue";
-import { installLayer, SOURCE, selectedIds, toGeoJSON } from "./layer";
+import { installLayer } from "./layer";
 import { shipProvider } from "./search";
 import { counts } from "./store";
 import { Trail } from "./trail";
-import { TYPE_NAME, type Frame, type Ship } from "./types";
+import type { Frame } from "./types";
 
 const KEEPALIVE_MS = 60_000;
 
@@ -30,36 +29,21 @@ export default definePlugin(async (api) => {
     .then((stats: { simulated?: boolean } | null) => void (counts.simulated = stats?.simulated === true))
     .catch(() => undefined);
 
-  let latest: Ship[] = [];
-  const entityOf = (mmsi: string): Entity | undefined =>
-    api.state.getEntities(TYPE_NAME).find((entity) => entity.id === mmsi);
   const trail = new Trail(api);
   await trail.install(); // below the vessel layer
-  await installLayer(api, entityOf);
-
-  const redraw = (): void => {
-    if (api.map.getGeoJSONSource(SOURCE)) api.map.setData(SOURCE, toGeoJSON(latest, selectedIds(api)));
-  };
-  const stopWatching = watch(api.state.selected, () => {
-    redraw();
-    const [first] = selectedIds(api);
+  const layer = await installLayer(api, (ids) => {
+    const [first] = ids;
     void trail.follow(first ?? null);
   });
-  api.onTeardown(stopWatching);
 
   const id = api.realtime.connectionId;
   if (id === null) return; // channel disabled: nothing will be streamed
 
   api.onTeardown(
     api.realtime.subscribe<Frame>(`streaming-${id}:new-ship162-data`, (frame) => {
-      latest = frame.ship;
       counts.total = frame.count;
       counts.visible = frame.ship.length;
-      api.state.replaceEntities(
-        TYPE_NAME,
-        frame.ship.map((s) => ({ id: String(s.mmsi), typeName: TYPE_NAME, state: { ...s } })),
-      );
-      redraw();
+      layer.update(frame.ship); // the shared store (TYPE_NAME) and the map
       trail.extend(frame.ship);
     }),
   );

@@ -3,6 +3,7 @@
  * extended with every streamed position, so it is complete at once and stays live.
  */
 import type { TangramApi } from "@tangram/api";
+import type { Feature, FeatureCollection } from "geojson";
 import { ref } from "vue";
 import type { Ship, TrajectoryPoint } from "./types";
 
@@ -72,8 +73,8 @@ export class Trail {
     this.render();
   }
 
-  private geojson(): GeoJSON.FeatureCollection {
-    const features: GeoJSON.Feature[] =
+  private geojson(): FeatureCollection {
+    const features: Feature[] =
       this.coordinates.length > 1
         ? [{ type: "Feature", properties: {}, geometry: { type: "LineString", coordinates: this.coordinates } }]
         : [];
