@@ -50,6 +50,12 @@ export declare class IconLayer<T> implements CustomLayerInterface {
   render(gl: WebGLRenderingContext | WebGL2RenderingContext, options: CustomRenderMethodInput): void;
 }
 
+/**
+ * A linked WebGL program from two shader sources, for plugins drawing their own custom
+ * layers; throws with the compiler's log when a shader does not compile or link.
+ */
+export declare function createProgram(gl: WebGLRenderingContext | WebGL2RenderingContext, vertex: string, fragment: string): WebGLProgram;
+
 /** Side of an icon mask in pixels (64). */
 export declare const MASK_SIZE: number;
 

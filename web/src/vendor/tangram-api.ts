@@ -7,3 +7,5 @@ export { iconMask, MASK_SIZE } from "../api/iconMask";
 export { formatNumber, selectedState } from "../api/entityState";
 export { default as EntityCount } from "../api/EntityCount.vue";
 export { default as EntityDetails } from "../api/EntityDetails.vue";
+// WebGL helpers for plugins that draw their own custom layers (tangram_explore).
+export { createProgram } from "../api/gl";

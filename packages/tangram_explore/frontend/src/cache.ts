@@ -6,7 +6,8 @@
  * change, when a pan leaves the texture, or after a pan (recentred once the map
  * stops moving).
  */
-import { attribute, buffer, program, type GL } from "./gl";
+import { createProgram } from "@tangram/api";
+import { attribute, buffer, type GL } from "./gl";
 
 const VERTEX = `
 attribute vec2 a_pos;
@@ -136,7 +137,7 @@ export class RasterCache {
 
   private allocate(gl: GL, width: number, height: number): void {
     if (!this.program) {
-      this.program = program(gl, VERTEX, FRAGMENT);
+      this.program = createProgram(gl, VERTEX, FRAGMENT);
       this.quad = buffer(gl, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]));
     }
     if (this.size[0] === width && this.size[1] === height && this.texture) return;

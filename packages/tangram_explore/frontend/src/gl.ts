@@ -1,28 +1,6 @@
 /** WebGL helpers shared by the point and line layers. */
+// Programs come from the shell's createProgram (@tangram/api).
 export type GL = WebGLRenderingContext | WebGL2RenderingContext;
-
-function compile(gl: GL, type: number, source: string): WebGLShader {
-  const shader = gl.createShader(type);
-  if (!shader) throw new Error("explore: cannot create a WebGL shader");
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) {
-    throw new Error(`explore: shader does not compile: ${gl.getShaderInfoLog(shader)}`);
-  }
-  return shader;
-}
-
-export function program(gl: GL, vertex: string, fragment: string): WebGLProgram {
-  const made = gl.createProgram();
-  if (!made) throw new Error("explore: cannot create a WebGL program");
-  gl.attachShader(made, compile(gl, gl.VERTEX_SHADER, vertex));
-  gl.attachShader(made, compile(gl, gl.FRAGMENT_SHADER, fragment));
-  gl.linkProgram(made);
-  if (!gl.getProgramParameter(made, gl.LINK_STATUS)) {
-    throw new Error(`explore: program does not link: ${gl.getProgramInfoLog(made)}`);
-  }
-  return made;
-}
 
 export function buffer(gl: GL, data: Float32Array): WebGLBuffer {
   const made = gl.createBuffer();

@@ -5,7 +5,8 @@
  * widened to `width` pixels in the vertex shader (WebGL lines are one pixel wide).
  */
 import type { CustomLayerInterface, CustomRenderMethodInput, Map as MaplibreMap } from "maplibre-gl";
-import { attribute, buffer, mercator, program, type GL, type Timings } from "./gl";
+import { createProgram } from "@tangram/api";
+import { attribute, buffer, mercator, type GL, type Timings } from "./gl";
 import type { Style } from "./points";
 import { normalise, parseColor, ramp, RAMP_GLSL } from "./ramp";
 import type { TableColumns } from "./table";
@@ -106,7 +107,7 @@ export class LinesLayer implements CustomLayerInterface {
 
   onAdd(map: MaplibreMap, gl: GL): void {
     this.map = map;
-    this.program = program(gl, VERTEX, FRAGMENT);
+    this.program = createProgram(gl, VERTEX, FRAGMENT);
     const { count, longitude, latitude, values, lines } = this.data;
     const xy = mercator(longitude, latitude, count);
     this.t = normalise(values, count, this.style.range);

@@ -6,7 +6,8 @@
  */
 import type { CustomLayerInterface, CustomRenderMethodInput, Map as MaplibreMap } from "maplibre-gl";
 import { RasterCache } from "./cache";
-import { attribute, buffer, mercator, program, type GL, type Timings } from "./gl";
+import { createProgram } from "@tangram/api";
+import { attribute, buffer, mercator, type GL, type Timings } from "./gl";
 import { normalise, parseColor, RAMP_GLSL } from "./ramp";
 import type { TableColumns } from "./table";
 
@@ -78,7 +79,7 @@ export class PointsLayer implements CustomLayerInterface {
   onAdd(map: MaplibreMap, gl: GL): void {
     this.map = map;
     map.on("moveend", this.settle);
-    this.program = program(gl, VERTEX, FRAGMENT);
+    this.program = createProgram(gl, VERTEX, FRAGMENT);
     const { count, longitude, latitude, values } = this.data;
     const xy = mercator(longitude, latitude, count);
     const t = normalise(values, count, this.style.range);
