@@ -85,8 +85,7 @@ async def test_history_hooks_keep_a_side_table_in_the_same_transactions(tmp_path
         def on_open(self, conn: sqlite3.Connection) -> None:
             conn.execute("CREATE TABLE IF NOT EXISTS names (id TEXT, ts REAL, name TEXT)")
 
-        def point_extras(self, record: dict[str, Any]) -> tuple[Any, ...]:
-            return (record["name"],)
+        point_extras = ("name",)  # queued for on_insert, not a trajectory column
 
         def on_insert(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
             conn.executemany(
