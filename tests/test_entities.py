@@ -110,6 +110,23 @@ async def test_history_hooks_keep_a_side_table_in_the_same_transactions(tmp_path
     conn.close()
 
 
+async def test_history_stores_empty_columns_as_null(tmp_path: Path) -> None:
+    """None goes through the adapter registered for it (a shortcut): still SQL NULL."""
+    store = HistoryStore(
+        tmp_path / "h.sqlite", ("id", "TEXT"), [("latitude", "REAL"), ("longitude", None)], 600
+    )
+    await store.open()
+    table = EntityTable("id", FIELDS, expire_secs=10)
+    store.observe(table.update("a", time.time(), {"latitude": 1.5}, time.time()))
+    assert await store.flush() == 1
+    await store.close()
+    with sqlite3.connect(tmp_path / "h.sqlite") as conn:
+        row = conn.execute("SELECT typeof(latitude), typeof(longitude) FROM trajectory")
+        assert row.fetchall() == [("real", "null")]
+        assert conn.execute("SELECT ?, typeof(?)", (None, None)).fetchone() == (None, "null")
+    conn.close()
+
+
 def test_recordings_are_read_plain_or_gzipped_and_a_missing_one_names_the_fix(
     tmp_path: Path,
 ) -> None:
