@@ -85,8 +85,7 @@ async def test_history_hooks_keep_a_side_table_in_the_same_transactions(tmp_path
         def on_open(self, conn: sqlite3.Connection) -> None:
             conn.execute("CREATE TABLE IF NOT EXISTS names (id TEXT, ts REAL, name TEXT)")
 
-        def point_extras(self, record: dict[str, Any]) -> tuple[Any, ...]:
-            return (record["name"],)
+        point_extras = ("name",)  # queued for on_insert, not a trajectory column
 
         def on_insert(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
             conn.executemany(
@@ -108,6 +107,23 @@ async def test_history_hooks_keep_a_side_table_in_the_same_transactions(tmp_path
     await store.close()
     with sqlite3.connect(tmp_path / "h.sqlite") as conn:
         assert conn.execute("SELECT name FROM names").fetchall() == [("new",)]
+    conn.close()
+
+
+async def test_history_stores_empty_columns_as_null(tmp_path: Path) -> None:
+    """None goes through the adapter registered for it (a shortcut): still SQL NULL."""
+    store = HistoryStore(
+        tmp_path / "h.sqlite", ("id", "TEXT"), [("latitude", "REAL"), ("longitude", None)], 600
+    )
+    await store.open()
+    table = EntityTable("id", FIELDS, expire_secs=10)
+    store.observe(table.update("a", time.time(), {"latitude": 1.5}, time.time()))
+    assert await store.flush() == 1
+    await store.close()
+    with sqlite3.connect(tmp_path / "h.sqlite") as conn:
+        row = conn.execute("SELECT typeof(latitude), typeof(longitude) FROM trajectory")
+        assert row.fetchall() == [("real", "null")]
+        assert conn.execute("SELECT ?, typeof(?)", (None, None)).fetchone() == (None, "null")
     conn.close()
 
 

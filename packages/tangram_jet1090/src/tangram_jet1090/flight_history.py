@@ -36,9 +36,8 @@ class FlightHistoryStore(HistoryStore):
             backfill_presence(conn)
         self._flights.load(conn)
 
-    def point_extras(self, record: dict[str, Any]) -> tuple[Any, ...]:
-        # The registration rides along for the flights table (not stored per point).
-        return (record["registration"],)
+    #: The registration rides along for the flights table (not stored per point).
+    point_extras = ("registration",)
 
     def on_insert(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
         self._flights.add(conn, [(r[0], r[1], r[_CALLSIGN], r[_SQUAWK], r[-1]) for r in batch])

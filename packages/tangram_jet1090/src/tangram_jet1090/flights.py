@@ -52,7 +52,10 @@ CREATE TABLE IF NOT EXISTS flights (
     count INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS flights_stop ON flights (stop);
-CREATE INDEX IF NOT EXISTS flights_icao24 ON flights (icao24, stop);
+-- Every batch moves each open flight's stop, so each index holding it is rewritten for
+-- every point: no query reads flights by icao24 (search goes through flights_text),
+-- so files of earlier versions lose that index.
+DROP INDEX IF EXISTS flights_icao24;
 CREATE VIRTUAL TABLE IF NOT EXISTS flights_text USING fts5(
     {_TEXT}, content='flights', content_rowid='id', tokenize='trigram'
 );
