@@ -176,3 +176,42 @@ async def test_a_file_without_presence_gets_it_when_opened(tmp_path: Path) -> No
     count, seen = picture_at(path, t0 + 65, 60, None)
     assert count == 1 and seen[0]["lastseen"] == t0 + 60
     await store.close()
+
+
+async def test_short_prefixes_follow_retention_and_are_rebuilt_for_older_files(
+    tmp_path: Path,
+) -> None:
+    store = await _store(tmp_path)
+    table = AircraftTable(expire_secs=1e9)
+    now = time.time()
+    _feed(store, table, "393322", now - 100, callsign="AFR34ZG", squawk="1000")
+    _feed(store, table, "3c6dd1", now - 90000, callsign="OLD1")  # past a day
+    await store.flush()
+    assert [f["icao24"] for f in search_flights(store.path, "ol", 10)] == ["3c6dd1"]
+    assert await store.prune(now) == 1
+    assert search_flights(store.path, "ol", 10) == []
+    await store.close()
+
+    def prefix_rows() -> int:
+        with sqlite3.connect(tmp_path / "h.sqlite") as conn:
+            return int(conn.execute("SELECT count(*) FROM flight_prefixes").fetchone()[0])
+
+    # Retention left only the live flight's prefixes: 3, 39, A, AF, 1, 10.
+    assert prefix_rows() == 6
+    # A file written before the prefix table existed (with the triggers of then) gets it
+    # filled when opened, and its new flights get prefixes too.
+    with sqlite3.connect(tmp_path / "h.sqlite") as conn:
+        conn.execute("DROP TABLE flight_prefixes")
+        conn.execute("DROP TRIGGER flights_text_insert")
+        conn.execute(
+            "CREATE TRIGGER flights_text_insert AFTER INSERT ON flights BEGIN "
+            "INSERT INTO flights_text (rowid, icao24, callsign, registration, squawks) "
+            "VALUES (new.id, new.icao24, new.callsign, new.registration, new.squawks); END"
+        )
+    again = await _store(tmp_path)
+    assert prefix_rows() == 6
+    assert [f["callsign"] for f in search_flights(again.path, "10", 10)] == ["AFR34ZG"]
+    _feed(again, table, "4ca123", now - 10, callsign="EIN5")
+    await again.flush()
+    assert [f["callsign"] for f in search_flights(again.path, "ei", 10)] == ["EIN5"]
+    await again.close()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .flights import BACKFILL_PREFIXES, FlightIndex, backfill_presence
 from .flights import SCHEMA as FLIGHTS_SCHEMA
-from .flights import FlightIndex, backfill_presence
 from .history import COLUMNS, HistoryStore
 
 __all__ = ["FlightHistoryStore"]
@@ -30,10 +30,20 @@ class FlightHistoryStore(HistoryStore):
         self._flights = FlightIndex()
 
     def on_open(self, conn: sqlite3.Connection) -> None:
-        older = not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'presence'").fetchone()
+        def missing(table: str) -> bool:
+            query = "SELECT 1 FROM sqlite_master WHERE name = ?"
+            return conn.execute(query, (table,)).fetchone() is None
+
+        no_presence, no_prefixes = missing("presence"), missing("flight_prefixes")
+        if no_prefixes:  # its triggers predate the prefixes: make them anew
+            for trigger in ("insert", "delete", "update"):
+                conn.execute(f"DROP TRIGGER IF EXISTS flights_text_{trigger}")
         conn.executescript(FLIGHTS_SCHEMA)
-        if older:  # a file of an earlier version: its points need their presence rows
+        # A file of an earlier version: fill the tables it did not have yet.
+        if no_presence:
             backfill_presence(conn)
+        if no_prefixes:
+            conn.executescript(BACKFILL_PREFIXES)
         self._flights.load(conn)
 
     #: The registration rides along for the flights table (not stored per point).

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "BACKFILL_PREFIXES",
     "FLIGHT_GAP_SECS",
     "MAX_SQUAWKS",
     "SCHEMA",
@@ -39,6 +40,26 @@ MAX_SQUAWKS = 8
 _TEXT = "icao24, callsign, registration, squawks"
 _OLD = "old.id, old.icao24, old.callsign, old.registration, old.squawks"
 _NEW = "new.id, new.icao24, new.callsign, new.registration, new.squawks"
+
+
+def _prefix_terms(row: str) -> list[str]:
+    """SQL for the 1- and 2-character prefixes of a flight's searchable words: icao24,
+    callsign, registration and each of the up to MAX_SQUAWKS squawks (4-character codes
+    joined by single spaces)."""
+    terms = [
+        f"substr({row}{c}, 1, {n})" for c in ("icao24", "callsign", "registration") for n in (1, 2)
+    ]
+    terms += [f"substr({row}squawks, {5 * i + 1}, {n})" for i in range(MAX_SQUAWKS) for n in (1, 2)]
+    return terms
+
+
+def _prefix_insert() -> str:
+    union = " UNION ALL ".join(f"SELECT {t} AS p" for t in _prefix_terms("new."))
+    return (
+        "INSERT OR IGNORE INTO flight_prefixes (id, prefix) SELECT new.id, upper(p) "
+        f"FROM ({union}) WHERE p IS NOT NULL AND p <> ''"
+    )
+
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS flights (
@@ -59,6 +80,15 @@ DROP INDEX IF EXISTS flights_icao24;
 CREATE VIRTUAL TABLE IF NOT EXISTS flights_text USING fts5(
     {_TEXT}, content='flights', content_rowid='id', tokenize='trigram'
 );
+-- Queries of one or two characters match prefixes, which a trigram index cannot
+-- serve: this table holds each flight's short prefixes (upper case), so that such a
+-- search is one index range read newest first, however rare the prefix.
+CREATE TABLE IF NOT EXISTS flight_prefixes (
+    id INTEGER NOT NULL,
+    prefix TEXT NOT NULL,
+    PRIMARY KEY (id, prefix)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS flight_prefixes_prefix ON flight_prefixes (prefix, id);
 CREATE TABLE IF NOT EXISTS presence (
     minute INTEGER NOT NULL,
     icao24 TEXT NOT NULL,
@@ -66,16 +96,27 @@ CREATE TABLE IF NOT EXISTS presence (
 ) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS flights_text_insert AFTER INSERT ON flights BEGIN
     INSERT INTO flights_text (rowid, {_TEXT}) VALUES ({_NEW});
+    {_prefix_insert()};
 END;
 CREATE TRIGGER IF NOT EXISTS flights_text_delete AFTER DELETE ON flights BEGIN
     INSERT INTO flights_text (flights_text, rowid, {_TEXT}) VALUES ('delete', {_OLD});
+    DELETE FROM flight_prefixes WHERE id = old.id;
 END;
 CREATE TRIGGER IF NOT EXISTS flights_text_update
 AFTER UPDATE OF {_TEXT} ON flights BEGIN
     INSERT INTO flights_text (flights_text, rowid, {_TEXT}) VALUES ('delete', {_OLD});
     INSERT INTO flights_text (rowid, {_TEXT}) VALUES ({_NEW});
+    DELETE FROM flight_prefixes WHERE id = old.id;
+    {_prefix_insert()};
 END;
 """
+
+#: The prefixes of every flight, for a file written before flight_prefixes existed.
+BACKFILL_PREFIXES = ";\n".join(
+    f"INSERT OR IGNORE INTO flight_prefixes (id, prefix) SELECT id, upper({t}) "
+    f"FROM flights WHERE {t} <> ''"
+    for t in _prefix_terms("")
+)
 
 _INSERT = (
     "INSERT INTO flights (icao24, callsign, registration, squawks, start, stop, count) "

@@ -74,13 +74,11 @@ def search_flights(path: Path, q: str, limit: int) -> list[dict[str, Any]]:
                 (phrase, limit),
             ).fetchall()
         else:
-            like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            # Short queries match prefixes, kept upper case in their own index.
             rows = conn.execute(
-                "SELECT * FROM flights WHERE icao24 LIKE ?1 ESCAPE '\\' "
-                "OR callsign LIKE ?1 ESCAPE '\\' OR registration LIKE ?1 ESCAPE '\\' "
-                "OR (' ' || squawks) LIKE '% ' || ?1 ESCAPE '\\' "
-                "ORDER BY id DESC LIMIT ?2",
-                (like, limit),
+                "SELECT f.* FROM flight_prefixes AS p JOIN flights AS f ON f.id = p.id "
+                "WHERE p.prefix = ? ORDER BY p.id DESC LIMIT ?",
+                (q.upper(), limit),
             ).fetchall()
     return [flight_row(row) for row in rows]
 
