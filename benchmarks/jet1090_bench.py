@@ -410,7 +410,7 @@ async def bench(args: argparse.Namespace) -> None:
 async def bench_beast(args: argparse.Namespace) -> None:
     from beast_feed import BeastServer, fleet_stream
 
-    stream = fleet_stream(args.aircraft)
+    stream = fleet_stream(args.aircraft, args.rounds)
     receiver = BeastServer(stream)
     port = await receiver.start()
     with start_redis() as server, tempfile.TemporaryDirectory() as tmp:
@@ -493,6 +493,11 @@ def main() -> None:
         "--upstream", metavar="PYTHON",
         help="also run upstream tangram-jet1090 0.6.0 on the same feed, with this "
         "interpreter of its own venv (.bench/upstream/bin/python)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=60,
+        help="Beast feed: frames per aircraft before the stream loops; at high rates a "
+        "short loop comes back within the dedup window and its frames count once",
     )  # fmt: skip
     parser.add_argument(
         "--no-history", action="store_true",
