@@ -23,6 +23,7 @@ __all__ = [
     "LONGITUDE",
     "ORDER_COLUMNS",
     "columns_of",
+    "group_feature",
     "is_table",
     "table_to_geojson",
 ]
@@ -182,13 +183,19 @@ def _lines(
         if values is not None and color_by is not None:
             numbers = [n for n in (_number(values[r]) for r in members) if n is not None]
             properties[color_by] = sum(numbers) / len(numbers) if numbers else None
-        geometry = (
-            {"type": "LineString", "coordinates": coordinates}
-            if len(coordinates) > 1
-            else {"type": "Point", "coordinates": coordinates[0]}
-        )
-        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+        features.append(group_feature(coordinates, properties))
     return {"type": "FeatureCollection", "features": features}
+
+
+def group_feature(coordinates: Sequence[Any], properties: dict[str, Any]) -> dict[str, Any]:
+    """One group's rows as a feature: a line, or a point when the group has one row
+    (a one-point LineString is invalid GeoJSON)."""
+    geometry = (
+        {"type": "LineString", "coordinates": coordinates}
+        if len(coordinates) > 1
+        else {"type": "Point", "coordinates": coordinates[0]}
+    )
+    return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
 def _is_angle(values: Sequence[Any]) -> bool:

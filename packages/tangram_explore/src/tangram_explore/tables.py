@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from .frames import GROUP_COLUMNS, LATITUDE, LONGITUDE, ORDER_COLUMNS
+from .frames import GROUP_COLUMNS, LATITUDE, LONGITUDE, ORDER_COLUMNS, group_feature
 from .geojson import ExploreError
 
 __all__ = [
@@ -227,10 +227,5 @@ def to_geojson(table: pa.Table, value: str | None, group: str | None) -> dict[st
         if vs is not None and value is not None:
             finite = [vs[r] for r in rows if vs[r] == vs[r]]
             properties[value] = sum(finite) / len(finite) if finite else None
-        geometry = (
-            {"type": "LineString", "coordinates": coordinates}
-            if len(coordinates) > 1
-            else {"type": "Point", "coordinates": coordinates[0]}
-        )
-        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+        features.append(group_feature(coordinates, properties))
     return {"type": "FeatureCollection", "features": features}
