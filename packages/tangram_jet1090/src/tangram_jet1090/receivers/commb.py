@@ -8,6 +8,12 @@ are a third of what a receiver hears. Only four registers carry state-vector fie
 IAS, Mach, vertical rate). :func:`registers` asks rs1090 for those four alone (its
 per-register decoders, the same validity checks), about half the cost.
 
+Most of those calls fail, so a register is asked for only when its message field
+passes the first rule of ICAO Doc 9871 for EHS registers: a field whose status bit
+says "not available" is all zeros (and the reserved bits of 4,0 are zeros). rs1090
+applies the same rule first, so this only spares calls that would fail; a test
+checks it on the sample flight and on random message fields.
+
 When two of them are plausible, rs1090's full decoder weighs them (it drops a 6,0
 whose speeds contradict a plausible 5,0, for instance): :func:`registers` then
 answers None and the caller asks the full decoder. On the sample flight (20,392
@@ -41,6 +47,36 @@ _BDS20 = cast(_Decoder, _rust.decode_bds20)
 _EMPTY = bytes(7)
 
 
+def _rules(*fields: tuple[int, int, int], reserved: tuple[tuple[int, int], ...] = ()) -> tuple:
+    """``(status bit, value mask)`` per field of a 56-bit message field, from the
+    ICAO bit numbers (1 is the first bit): ``(status, first, last)`` per field, and
+    ``(first, last)`` of reserved runs (status bit -1: always checked)."""
+
+    def mask(first: int, last: int) -> int:
+        return ((1 << (last - first + 1)) - 1) << (56 - last)
+
+    rules = [(1 << (56 - status), mask(first, last)) for status, first, last in fields]
+    rules += [(0, mask(first, last)) for first, last in reserved]
+    return tuple(rules)
+
+
+#: Status rules per register (Doc 9871 tables A-2-64, A-2-80 and A-2-96).
+_STATUS_RULES = {
+    "bds60": _rules((1, 2, 12), (13, 14, 23), (24, 25, 34), (35, 36, 45), (46, 47, 56)),
+    "bds40": _rules((1, 2, 13), (14, 15, 26), (27, 28, 39), reserved=((40, 47), (52, 53))),
+    "bds50": _rules((1, 2, 11), (12, 13, 23), (24, 25, 34), (35, 36, 45), (46, 47, 56)),
+}
+_CHECKED = tuple((name, decoder, _STATUS_RULES[name]) for name, decoder in _DECODERS)
+
+
+def _zeros_where_unavailable(field: int, rules: tuple) -> bool:
+    """Every field whose status bit is 0 (and every reserved run) is all zeros."""
+    for status, value in rules:
+        if not field & status and field & value:
+            return False
+    return True
+
+
 def registers(payload: bytes) -> dict[str, dict[str, Any]] | None:
     """The kept registers a 14-byte DF20/21 ``payload`` plausibly holds, keyed as in
     jet1090's messages (``"bds60": {...}``); None when more than one is plausible
@@ -49,8 +85,11 @@ def registers(payload: bytes) -> dict[str, dict[str, Any]] | None:
     if field == _EMPTY:
         return {}  # an empty reply: rs1090 reads nothing in it either
     hexed = payload.hex()
+    bits = int.from_bytes(field, "big")
     found: dict[str, dict[str, Any]] = {}
-    for name, decoder in _DECODERS:
+    for name, decoder, rules in _CHECKED:
+        if not _zeros_where_unavailable(bits, rules):
+            continue
         try:
             answer = decoder(hexed)
         except (AssertionError, ValueError):  # rs1090: not this register
