@@ -47,10 +47,14 @@ _BDS20 = cast(_Decoder, _rust.decode_bds20)
 _EMPTY = bytes(7)
 
 
-def _rules(*fields: tuple[int, int, int], reserved: tuple[tuple[int, int], ...] = ()) -> tuple:
+#: ``(status bit, value mask)`` pairs on a message field read as a 56-bit integer.
+_Rules = tuple[tuple[int, int], ...]
+
+
+def _rules(*fields: tuple[int, int, int], reserved: tuple[tuple[int, int], ...] = ()) -> _Rules:
     """``(status bit, value mask)`` per field of a 56-bit message field, from the
     ICAO bit numbers (1 is the first bit): ``(status, first, last)`` per field, and
-    ``(first, last)`` of reserved runs (status bit -1: always checked)."""
+    ``(first, last)`` of reserved runs (status mask 0: always checked)."""
 
     def mask(first: int, last: int) -> int:
         return ((1 << (last - first + 1)) - 1) << (56 - last)
@@ -69,7 +73,7 @@ _STATUS_RULES = {
 _CHECKED = tuple((name, decoder, _STATUS_RULES[name]) for name, decoder in _DECODERS)
 
 
-def _zeros_where_unavailable(field: int, rules: tuple) -> bool:
+def _zeros_where_unavailable(field: int, rules: _Rules) -> bool:
     """Every field whose status bit is 0 (and every reserved run) is all zeros."""
     for status, value in rules:
         if not field & status and field & value:
