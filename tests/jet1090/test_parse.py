@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tangram_jet1090.aircraft import AircraftTable
-from tangram_jet1090.parse import MalformedMessage, UnknownMessage, extract, parse_message
+from tangram_jet1090.parse import MalformedMessage, UnknownMessage, parse_message
 
 
 def test_airborne_position_with_negative_altitude() -> None:
@@ -101,25 +101,3 @@ def test_table_updates_only_present_fields_and_expires() -> None:
     assert (record["registration"], record["typecode"]) == ("F-GSPZ", "B772")
     assert table.expire(now=1019.0) == 0
     assert table.expire(now=1021.0) == 1 and len(table) == 0
-
-
-def test_message_shapes_are_remembered_within_bounds() -> None:
-    from tangram_jet1090.parse import PLAN_CACHE_SIZE, PLAN_MAX_KEYS, _plan
-
-    _plan.cache_clear()
-    for n in range(PLAN_CACHE_SIZE * 2):  # made-up key sets only evict shapes
-        msg = {"icao24": "393322", f"junk{n}": 1, "altitude": 1000 + n}
-        assert extract(msg)[2] == {"altitude": 1000 + n}
-    assert _plan.cache_info().currsize == PLAN_CACHE_SIZE
-    # a message with too many keys is read without being remembered
-    wide = {"icao24": "393322", **{f"k{i}": i for i in range(PLAN_MAX_KEYS)}, "IAS": 250}
-    before = _plan.cache_info()
-    assert extract(wide)[2] == {"ias": 250}
-    assert _plan.cache_info().currsize == before.currsize
-    # the same keys in another order are another shape: the last key still wins
-    assert extract({"icao24": "393322", "vrate_barometric": 64, "vertical_rate": 128})[2] == {
-        "vertical_rate": 128
-    }
-    assert extract({"icao24": "393322", "vertical_rate": 128, "vrate_barometric": 64})[2] == {
-        "vertical_rate": 64
-    }

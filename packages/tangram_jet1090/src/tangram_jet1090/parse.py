@@ -10,7 +10,6 @@ with dictionary look-ups, no per-field branching.
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -59,12 +58,6 @@ _CALLSIGN, _SQUAWK = "callsign", "squawk"
 #: Message key -> state-vector field (``_CALLSIGN``/``_SQUAWK``: checked as text).
 _ROLE: dict[str, str] = {**NUMERIC_FIELDS, "callsign": _CALLSIGN, "squawk": _SQUAWK}
 _HEX_DIGITS = "0123456789abcdefABCDEF"
-#: Message shapes (key sets in order) whose reading is remembered; jet1090 and rs1090
-#: send a few dozen.
-PLAN_CACHE_SIZE = 256
-#: Messages with more keys than this are read without remembering their shape (so
-#: the memory of shapes stays under a few hundred kB whatever a feed sends).
-PLAN_MAX_KEYS = 64
 
 #: (icao24, timestamp or None, {field: value})
 Update = tuple[str, "float | None", dict[str, Any]]
@@ -122,13 +115,15 @@ def extract(msg: Any) -> Update:
 
 def _collect(msg: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
     """Copy the known fields of ``msg`` into ``fields``; returns the nested Comm-B
-    registers worth reading. This runs for every message, and rs1090's carry a dozen
-    keys of which one to three are state-vector fields: the keys worth reading are
-    worked out once per shape of message (:func:`_plan`)."""
-    keys = tuple(msg)
-    known, registers = (_plan if len(keys) <= PLAN_MAX_KEYS else _plan.__wrapped__)(keys)
-    for key, target in known:
-        value = msg[key]
+    registers worth reading. One dictionary look-up per key: rs1090's messages
+    carry a dozen keys or more, and this runs for every message."""
+    role, nested = _ROLE, []
+    for key, value in msg.items():
+        target = role.get(key)
+        if target is None:
+            if type(value) is dict and key.startswith("bds") and key not in _NOTHING_KEPT:
+                nested.append(value)
+            continue
         kind = type(value)
         if target is _CALLSIGN:
             if kind is str:
@@ -144,15 +139,4 @@ def _collect(msg: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]
         # bool is not int here; null means "not decoded"; x - x is 0 unless inf/nan.
         elif kind is int or (kind is float and value - value == 0.0):
             fields[target] = value
-    return [value for key in registers if type(value := msg[key]) is dict]
-
-
-@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
-def _plan(keys: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
-    """For messages with these keys, in this order: the ``(key, field)`` pairs to read
-    and the keys that may hold a nested Comm-B register. Bounded: a feed of made-up
-    key sets only evicts shapes, which are worked out again."""
-    role = _ROLE
-    known = tuple((key, role[key]) for key in keys if key in role)
-    registers = tuple(k for k in keys if k.startswith("bds") and k not in _NOTHING_KEPT)
-    return known, registers
+    return nested
