@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from beast_feed import fleet_stream  # noqa: E402
+from beast_feed import fleet_stream
 
 READ_FRAMES = 500
 

@@ -178,7 +178,7 @@ def test_cached_decoding_gives_rs1090s_own_answers() -> None:
     with gzip.open(SAMPLE, "rb") as lines:
         frames = [bytes.fromhex(orjson.loads(line)["frame"]) for line in lines]
     frames = [f[:7] if f[0] >> 3 < 16 else f for f in frames if f[0] >> 3 != 11][:6000]
-    decoder = FrameDecoder(reference=LFPG)
+    decoder = FrameDecoder(reference=LFPG)  # complete: every register, as rs1090
     # aircraft 1 and 2 confirmed by an identification squitter (DF17: CRC, no address)
     bodies = [IDENT[:1] + icao.to_bytes(3, "big") + IDENT[4:-3] for icao in (1, 2)]
     confirm = [IDENT] + [b + residual(b + b"\x00" * 3).to_bytes(3, "big") for b in bodies]

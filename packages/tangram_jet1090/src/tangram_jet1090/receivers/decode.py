@@ -21,6 +21,13 @@ caches of rs1090's own answers, with the state-vector fields already extracted:
   address, recovered from the parity with our CRC. Aircraft at the same altitude
   share these, so most of them never reach rs1090.
 
+Comm-B replies (DF20/21) are a DF4/5 header and a register: the header comes from
+the second cache (as the DF4/5 reply with the same 32 bits), and only the registers
+with state-vector fields are decoded (``commb``), by a decoder made with
+``complete=False``: the receivers' path straight into the state table. The default
+asks rs1090 for every register, as ``publish_decoded``, ``record_path`` and
+``listen`` need: they hand jet1090 messages on.
+
 Both tables of aircraft only hold aircraft seen in CRC-checked frames and forget them
 after ``TRUST_SECS`` without one, so their size follows the real traffic, not the input.
 """
@@ -33,6 +40,7 @@ from typing import Any, cast
 import rs1090
 
 from ..parse import MalformedMessage, UnknownMessage, extract
+from .commb import registers
 from .cpr import global_airborne, local
 from .crc import residual
 
@@ -60,6 +68,9 @@ CACHE_SIZE = 32_768
 HEADER_CACHE_SIZE = 16_384
 #: Short surveillance replies whose first 32 bits say all rs1090 reads in them.
 _HEADER_DF = frozenset({0, 4, 5})
+_COMMB_DF = frozenset({20, 21})
+#: XORed into the first byte of a DF20/21 reply, the DF4/5 reply with the same header.
+_COMMB_TO_SHORT = (20 ^ 4) << 3
 
 #: One decoded frame: ``(icao24, timestamp, fields, message, payload, position)``:
 #: the state-vector ``fields`` it updates (position included), rs1090's ``message``
@@ -69,6 +80,7 @@ Decoded = tuple[str, float, dict[str, Any], dict[str, Any], bytes, "tuple[float,
 #: A cached frame: ``(icao24, message, fields, confirms)``.
 _Entry = tuple[str, dict[str, Any], dict[str, Any], bool]
 _REFUSED: _Entry = ("", {}, {}, False)
+_NOTHING: dict[str, Any] = {}
 
 
 @dataclass
@@ -81,8 +93,11 @@ class DecoderStats:
     positions: int = 0
     #: Surface positions dropped for want of a reference (set ``reference``).
     no_reference: int = 0
-    #: Frames handed to rs1090 (the others came from a cache).
+    #: Frames handed to rs1090's full decoder (the others came from a cache or, for
+    #: Comm-B replies, from its per-register decoders).
     rs1090_calls: int = 0
+    #: Comm-B replies decoded register by register (``commb``).
+    commb_registers: int = 0
 
 
 def jet1090_message(decoded: Decoded) -> dict[str, Any]:
@@ -98,8 +113,10 @@ def jet1090_message(decoded: Decoded) -> dict[str, Any]:
 
 
 class FrameDecoder:
-    def __init__(self, reference: tuple[float, float] | None = None) -> None:
+    def __init__(self, reference: tuple[float, float] | None = None, complete: bool = True) -> None:
         self.reference = reference
+        #: Every register of Comm-B replies in the messages, not only the kept ones.
+        self.complete = complete
         self.stats = DecoderStats()
         self._trusted: dict[str, float] = {}
         #: icao24 -> [even (t, lat_cpr, lon_cpr) | None, odd ... | None, last (t, lat, lon) | None]
@@ -149,26 +166,72 @@ class FrameDecoder:
         return out
 
     def _entries(self, payloads: list[bytes]) -> list[_Entry | None]:
-        """Each frame's cached decoding, decoding the others in one rs1090 call.
-        None: not a valid frame."""
-        cache, headers = self._cache, self._headers
+        """Each frame's decoding: from a cache, by register (Comm-B), or from rs1090's
+        full decoder, all in one call. None: not a valid frame."""
+        cache, trusted = self._cache, self._trusted
         entries: list[_Entry | None] = [None] * len(payloads)
         missing: list[tuple[int, bool]] = []
+        #: Address/parity frames of aircraft not (yet) confirmed: decoded only if a
+        #: frame of this very chunk confirms them, else ``updates`` drops them.
+        later: list[tuple[int, str]] = []
         for index, payload in enumerate(payloads):
             entry = cache.get(payload)
             if entry is not None:
                 entries[index] = entry
                 continue
-            if len(payload) == 7 and payload[0] >> 3 in _HEADER_DF:
-                known = headers.get(payload[:4])
-                if known is not None:
-                    entries[index] = (f"{residual(payload):06x}", *known, False)
-                    continue
             confirms = _check(payload)
-            if confirms is not None:
+            if confirms is None:
+                continue
+            if confirms or payload[0] >> 3 == 11:  # DF11's parity holds no address
                 missing.append((index, confirms))
-        if not missing:
-            return entries
+                continue
+            icao = f"{residual(payload):06x}"
+            if icao not in trusted:
+                later.append((index, icao))
+                continue
+            entry = self._parity_frame(payload, icao)
+            if entry is None:
+                missing.append((index, False))
+            else:
+                entries[index] = entry
+        if missing:
+            self._decode(payloads, missing, entries)
+        if later:
+            confirmed = {e[0] for e in entries if e is not None and e[3]}
+            missing = []
+            for index, icao in later:
+                if icao not in confirmed:  # not cached: the next chunk may confirm it
+                    entries[index] = (icao, _NOTHING, _NOTHING, False)
+                elif (entry := self._parity_frame(payloads[index], icao)) is not None:
+                    entries[index] = entry
+                else:
+                    missing.append((index, False))
+            if missing:
+                self._decode(payloads, missing, entries)
+        return entries
+
+    def _parity_frame(self, payload: bytes, icao: str) -> _Entry | None:
+        """An address/parity frame of aircraft ``icao`` without rs1090's full decoder:
+        a DF0/4/5 reply from the header cache, a Comm-B reply by register. None: ask
+        the full decoder."""
+        if len(payload) == 7:
+            known = self._headers.get(payload[:4])  # only DF0/4/5 headers are kept
+            return None if known is None else (icao, *known, False)
+        if self.complete or payload[0] >> 3 not in _COMMB_DF:
+            return None
+        entry = self._commb(payload, icao)
+        if entry is not None:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[payload] = entry
+        return entry
+
+    def _decode(
+        self, payloads: list[bytes], missing: list[tuple[int, bool]], entries: list[_Entry | None]
+    ) -> None:
+        """Fill ``entries`` of the ``missing`` frames (index, confirms) with rs1090's full
+        decoder, in one call."""
+        cache, headers = self._cache, self._headers
         self.stats.rs1090_calls += len(missing)
         # rs1090's TypedDicts are plain dicts at run time; None: refused.
         fresh = cast(
@@ -185,7 +248,28 @@ class FrameDecoder:
             cache[payload] = entries[index] = entry
             if entry is not _REFUSED and len(payload) == 7 and payload[0] >> 3 in _HEADER_DF:
                 headers[payload[:4]] = (entry[1], entry[2])
-        return entries
+
+    def _commb(self, payload: bytes, icao: str) -> _Entry | None:
+        """A Comm-B reply of aircraft ``icao`` from its header and its kept registers;
+        None: ask rs1090's full decoder (more than one register plausible)."""
+        found = registers(payload)
+        if found is None:
+            return None
+        key = bytes([payload[0] ^ _COMMB_TO_SHORT]) + payload[1:4]
+        header = self._headers.get(key)
+        if header is None:
+            # The DF4/5 reply with this header (any address: it is dropped).
+            short = cast("dict[str, Any] | None", rs1090.decode((key + bytes(3)).hex()))
+            entry = _entry(short, False)
+            if entry is _REFUSED:
+                return None
+            if len(self._headers) >= HEADER_CACHE_SIZE:
+                self._headers.clear()
+            header = self._headers[key] = (entry[1], entry[2])
+        message = {**header[0], "df": str(payload[0] >> 3), **found}
+        message["icao24"] = icao
+        self.stats.commb_registers += 1
+        return _entry(message, False)
 
     def _position(self, icao: str, ts: float, msg: dict[str, Any]) -> tuple[float, float] | None:
         state = self._cpr.get(icao)

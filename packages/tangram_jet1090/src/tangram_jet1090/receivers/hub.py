@@ -59,7 +59,9 @@ class ReceiverHub:
         self.apply = apply if publisher is None else None
         self.publisher = publisher
         self.recorder = recorder
-        self.decoder = FrameDecoder(reference)
+        # Messages handed on (published, recorded, printed) carry every Comm-B register
+        # rs1090 reads; the state table needs only the kept ones (see decode.py).
+        self.decoder = FrameDecoder(reference, complete=self.apply is None or recorder is not None)
         self.dedup = Deduplicator(dedup_window_secs)
         self.sources = [
             ReceiverSource(url, self.handle, silence_secs, on_connect=self._fresh) for url in urls
