@@ -218,7 +218,7 @@ def write_batch(aircraft: list[str], repeat: int) -> None:
         batches = iter(range(0, len(rows), per))
 
         def write() -> None:
-            store._insert(rows[next(batches) :][:per])  # what flush() runs in its thread
+            store._write(rows[next(batches) :][:per])  # what flush() runs in its thread
 
         report(f"write 1 s of points ({per:,}) + flights upkeep", write, repeat, lambda _: per)
         asyncio.run(store.close())

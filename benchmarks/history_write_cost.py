@@ -61,7 +61,7 @@ async def main(batches: int) -> None:
                 record["lastseen"] = 1.78e9 + second + i / AIRCRAFT
                 store.observe(record)
             pending, store.pending = store.pending, []
-            store._insert(pending)  # the writer thread's work, here in this thread
+            store._write(pending)  # the writer thread's work, here in this thread
 
         for second in range(3):
             batch(second)

@@ -19,6 +19,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from .rows import insert_rows
+
 __all__ = ["DEFAULT_MAX_PENDING", "HistoryStore"]
 
 log = logging.getLogger(__name__)
@@ -86,10 +88,8 @@ CREATE TABLE IF NOT EXISTS trajectory (
 CREATE INDEX IF NOT EXISTS trajectory_{self.key_name}_ts ON trajectory ({self.key_name}, timestamp);
 CREATE INDEX IF NOT EXISTS trajectory_ts ON trajectory (timestamp);
 """
-        self._insert_sql = (
-            f"INSERT INTO trajectory ({self.key_name}, timestamp, {', '.join(self.columns)}) "
-            f"VALUES ({', '.join('?' * (len(self.columns) + 2))})"
-        )
+        # One statement per batch, not per row (see rows.py: the GIL).
+        self._insert = insert_rows("trajectory", (self.key_name, "timestamp", *self.columns))
         # One writer thread owns the write connection (sqlite3 objects are not
         # thread-safe); reads use short-lived connections of their own.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
@@ -138,16 +138,16 @@ CREATE INDEX IF NOT EXISTS trajectory_ts ON trajectory (timestamp);
         """Write the pending points in one transaction; returns how many."""
         batch, self.pending = self.pending, []
         if batch:
-            await self._run(self._insert, batch)
+            await self._run(self._write, batch)
             self.written += len(batch)
         return len(batch)
 
-    def _insert(self, batch: list[tuple[Any, ...]]) -> None:
+    def _write(self, batch: list[tuple[Any, ...]]) -> None:
         assert self._conn is not None, "open() first"
         width = len(self.columns) + 2
         rows = batch if len(batch[0]) == width else [row[:width] for row in batch]
         with self._conn:
-            self._conn.executemany(self._insert_sql, rows)
+            self._insert.run(self._conn, rows)
             self.on_insert(self._conn, batch)
 
     async def prune(self, now: float | None = None) -> int:

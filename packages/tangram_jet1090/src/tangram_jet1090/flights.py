@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tangram.entities.rows import insert_rows, update_rows
+
 __all__ = [
     "BACKFILL_PREFIXES",
     "FLIGHT_GAP_SECS",
@@ -125,8 +127,11 @@ _INSERT = (
 # Only these columns change with every point; leaving the text columns out of the SET
 # clause keeps the full-text triggers quiet.
 _TOUCH = "UPDATE flights SET start = ?, stop = ?, count = ? WHERE id = ?"
+# The same two, one statement per batch (thousands of rows a second; see
+# tangram.entities.rows: the writer thread and the GIL).
+_TOUCH_ROWS = update_rows("flights", ("start", "stop", "count"), key="id")
+_PRESENT_ROWS = insert_rows("presence", ("minute", "icao24"), or_ignore=True)
 _RETEXT = "UPDATE flights SET callsign = ?, registration = ?, squawks = ? WHERE id = ?"
-_PRESENT = "INSERT OR IGNORE INTO presence (minute, icao24) VALUES (?, ?)"
 
 
 @dataclass
@@ -204,7 +209,7 @@ class FlightIndex:
         rows = [(f.start, f.stop, f.count, f.id) for f in touched.values()]
         # One statement for every flight (thousands a second); only when some row was
         # missing (purged meanwhile) are they redone one by one to find which.
-        if conn.executemany(_TOUCH, rows).rowcount == len(rows):
+        if _TOUCH_ROWS.run(conn, rows) == len(rows):
             for flight in touched.values():
                 flight.saved_count = flight.count
             touched_again: dict[int, OpenFlight] = {}
@@ -224,7 +229,7 @@ class FlightIndex:
             )
             flight.id, flight.text_changed = renewed.id, True
             conn.execute(_TOUCH, (flight.start, flight.stop, flight.count, flight.id))
-        conn.executemany(_PRESENT, present)
+        _PRESENT_ROWS.run(conn, present)
         changed = [f for f in touched.values() if f.text_changed]
         conn.executemany(
             _RETEXT, [(f.callsign, f.registration, " ".join(f.squawks), f.id) for f in changed]

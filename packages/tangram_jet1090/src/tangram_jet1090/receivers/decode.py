@@ -10,9 +10,9 @@ rs1090 decodes each frame on its own and checks the CRC of the frames that carry
   garbage, reads as some aircraft. They are kept only for aircraft confirmed by a
   CRC-checked frame in the last ``TRUST_SECS``, the usual defence of decoders.
 
-Decoding is most of the cost of a receiver (one rs1090 call per chunk read, a few µs
-per frame, and rs1090 holds the GIL, so a thread would not help), hence two bounded
-caches of rs1090's own answers, with the state-vector fields already extracted:
+Decoding is most of the cost of a receiver (about 10 µs per frame in rs1090, which
+holds the GIL, so a thread would not help), hence two bounded caches of rs1090's own
+answers, with the state-vector fields already extracted:
 
 - by whole frame: a reply that repeats (the altitude of an aircraft in level flight,
   its Comm-B capability registers) is decoded once;
@@ -34,10 +34,12 @@ after ``TRUST_SECS`` without one, so their size follows the real traffic, not th
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-import rs1090
+from rs1090 import _rust
 
 from ..parse import MalformedMessage, UnknownMessage, extract
 from .commb import registers
@@ -80,6 +82,8 @@ Decoded = tuple[str, float, dict[str, Any], dict[str, Any], bytes, "tuple[float,
 #: A cached frame: ``(icao24, message, fields, confirms)``.
 _Entry = tuple[str, dict[str, Any], dict[str, Any], bool]
 _REFUSED: _Entry = ("", {}, {}, False)
+# rs1090's stub describes its unpickling wrapper; the function returns the pickle.
+_decode_1090 = cast(Callable[[str], bytes], _rust.decode_1090)
 _NOTHING: dict[str, Any] = {}
 
 
@@ -230,14 +234,13 @@ class FrameDecoder:
         self, payloads: list[bytes], missing: list[tuple[int, bool]], entries: list[_Entry | None]
     ) -> None:
         """Fill ``entries`` of the ``missing`` frames (index, confirms) with rs1090's full
-        decoder, in one call."""
+        decoder."""
         cache, headers = self._cache, self._headers
         self.stats.rs1090_calls += len(missing)
-        # rs1090's TypedDicts are plain dicts at run time; None: refused.
-        fresh = cast(
-            "list[dict[str, Any] | None]",
-            rs1090.decode([payloads[index].hex() for index, _ in missing]),
-        )
+        # One call per frame, not rs1090's list API: that one hands the list to a thread
+        # pool whose threads then spin, 100-200 µs of CPU per call on the other core
+        # (a call per read), for no gain on reads of this size (``_full``).
+        fresh = [_full(payloads[index]) for index, _ in missing]
         if len(cache) + len(missing) > CACHE_SIZE:
             cache.clear()
         if len(headers) + len(missing) > HEADER_CACHE_SIZE:
@@ -259,7 +262,7 @@ class FrameDecoder:
         header = self._headers.get(key)
         if header is None:
             # The DF4/5 reply with this header (any address: it is dropped).
-            short = cast("dict[str, Any] | None", rs1090.decode((key + bytes(3)).hex()))
+            short = _full(key + bytes(3))
             entry = _entry(short, False)
             if entry is _REFUSED:
                 return None
@@ -322,6 +325,12 @@ def _entry(result: dict[str, Any] | None, confirms: bool) -> _Entry:
     fields.pop("latitude", None)
     fields.pop("longitude", None)
     return (icao, result, fields, confirms)
+
+
+def _full(payload: bytes) -> dict[str, Any] | None:
+    """rs1090's full decoding of one frame (None: refused). Its TypedDicts are plain
+    dicts at run time."""
+    return cast("dict[str, Any] | None", pickle.loads(_decode_1090(payload.hex())))
 
 
 def _check(payload: bytes) -> bool | None:
