@@ -3,7 +3,7 @@
 rs1090 decodes each frame on its own and checks the CRC of the frames that carry one
 (DF11/17/18). What it cannot do frame by frame is kept here, per aircraft:
 
-- CPR positions: airborne ones from the latest even/odd pair (``cpr.global_airborne``)
+- CPR positions (``positions``): airborne ones from the latest even/odd pair
   or, without a fresh pair, near the aircraft's last position; surface ones near the
   aircraft's last position or else near the configured ``reference``.
 - Address/parity frames (DF0/4/5/16/20/21) have no checkable CRC: any bit error, or
@@ -34,22 +34,17 @@ after ``TRUST_SECS`` without one, so their size follows the real traffic, not th
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from rs1090 import _rust
-
-from ..parse import MalformedMessage, UnknownMessage, extract
 from .commb import registers
-from .cpr import global_airborne, local
 from .crc import residual
+from .frames import REFUSED, Entry, cache_entry, check, full_decode
+from .positions import PositionTracker
 
 __all__ = [
     "CACHE_SIZE",
     "HEADER_CACHE_SIZE",
-    "PAIR_SECS",
     "TRUST_SECS",
     "Decoded",
     "DecoderStats",
@@ -57,10 +52,6 @@ __all__ = [
     "jet1090_message",
 ]
 
-#: An even and an odd airborne frame further apart than this are not a pair.
-PAIR_SECS = 10.0
-#: An aircraft's last position is a usable reference for this long (seconds).
-LOCAL_SECS = 30.0
 #: Address/parity frames count for aircraft confirmed this recently (seconds).
 TRUST_SECS = 300.0
 _SWEEP_SECS = 30.0
@@ -79,11 +70,6 @@ _COMMB_TO_SHORT = (20 ^ 4) << 3
 #: (shared with the cache: never mutate it or ``fields``; see :func:`jet1090_message`),
 #: the raw ``payload`` and the CPR ``(lat, lon)`` or None.
 Decoded = tuple[str, float, dict[str, Any], dict[str, Any], bytes, "tuple[float, float] | None"]
-#: A cached frame: ``(icao24, message, fields, confirms)``.
-_Entry = tuple[str, dict[str, Any], dict[str, Any], bool]
-_REFUSED: _Entry = ("", {}, {}, False)
-# rs1090's stub describes its unpickling wrapper; the function returns the pickle.
-_decode_1090 = cast(Callable[[str], bytes], _rust.decode_1090)
 _NOTHING: dict[str, Any] = {}
 
 
@@ -118,15 +104,13 @@ def jet1090_message(decoded: Decoded) -> dict[str, Any]:
 
 class FrameDecoder:
     def __init__(self, reference: tuple[float, float] | None = None, complete: bool = True) -> None:
-        self.reference = reference
         #: Every register of Comm-B replies in the messages, not only the kept ones.
         self.complete = complete
         self.stats = DecoderStats()
         self._trusted: dict[str, float] = {}
-        #: icao24 -> [even (t, lat_cpr, lon_cpr) | None, odd ... | None, last (t, lat, lon) | None]
-        self._cpr: dict[str, list[Any]] = {}
+        self.tracker = PositionTracker(reference)
         self._next_sweep = 0.0
-        self._cache: dict[bytes, _Entry] = {}
+        self._cache: dict[bytes, Entry] = {}
         #: first 4 bytes of a DF0/4/5 frame -> (message without address, fields)
         self._headers: dict[bytes, tuple[dict[str, Any], dict[str, Any]]] = {}
 
@@ -143,10 +127,10 @@ class FrameDecoder:
         if not n:
             return out
         entries = self._entries(payloads)
-        stats, trusted, position_of = self.stats, self._trusted, self._position
+        stats, trusted, position_of = self.stats, self._trusted, self.tracker.position
         rejected = unconfirmed = 0
         for index, entry in enumerate(entries):
-            if entry is None or entry is _REFUSED:
+            if entry is None or entry is REFUSED:
                 rejected += 1
                 continue
             icao, message, fields, confirms = entry
@@ -165,15 +149,16 @@ class FrameDecoder:
         stats.rejected += rejected
         stats.unconfirmed += unconfirmed
         stats.decoded += n - rejected - unconfirmed
+        stats.positions, stats.no_reference = self.tracker.positions, self.tracker.no_reference
         if timestamps[-1] >= self._next_sweep:
             self._sweep(timestamps[-1])
         return out
 
-    def _entries(self, payloads: list[bytes]) -> list[_Entry | None]:
+    def _entries(self, payloads: list[bytes]) -> list[Entry | None]:
         """Each frame's decoding: from a cache, by register (Comm-B), or from rs1090's
         full decoder, all in one call. None: not a valid frame."""
         cache, trusted = self._cache, self._trusted
-        entries: list[_Entry | None] = [None] * len(payloads)
+        entries: list[Entry | None] = [None] * len(payloads)
         missing: list[tuple[int, bool]] = []
         #: Address/parity frames of aircraft not (yet) confirmed: decoded only if a
         #: frame of this very chunk confirms them, else ``updates`` drops them.
@@ -183,7 +168,7 @@ class FrameDecoder:
             if entry is not None:
                 entries[index] = entry
                 continue
-            confirms = _check(payload)
+            confirms = check(payload)
             if confirms is None:
                 continue
             if confirms or payload[0] >> 3 == 11:  # DF11's parity holds no address
@@ -214,7 +199,7 @@ class FrameDecoder:
                 self._decode(payloads, missing, entries)
         return entries
 
-    def _parity_frame(self, payload: bytes, icao: str) -> _Entry | None:
+    def _parity_frame(self, payload: bytes, icao: str) -> Entry | None:
         """An address/parity frame of aircraft ``icao`` without rs1090's full decoder:
         a DF0/4/5 reply from the header cache, a Comm-B reply by register. None: ask
         the full decoder."""
@@ -231,7 +216,7 @@ class FrameDecoder:
         return entry
 
     def _decode(
-        self, payloads: list[bytes], missing: list[tuple[int, bool]], entries: list[_Entry | None]
+        self, payloads: list[bytes], missing: list[tuple[int, bool]], entries: list[Entry | None]
     ) -> None:
         """Fill ``entries`` of the ``missing`` frames (index, confirms) with rs1090's full
         decoder."""
@@ -240,19 +225,19 @@ class FrameDecoder:
         # One call per frame, not rs1090's list API: that one hands the list to a thread
         # pool whose threads then spin, 100-200 µs of CPU per call on the other core
         # (a call per read), for no gain on reads of this size (``_full``).
-        fresh = [_full(payloads[index]) for index, _ in missing]
+        fresh = [full_decode(payloads[index]) for index, _ in missing]
         if len(cache) + len(missing) > CACHE_SIZE:
             cache.clear()
         if len(headers) + len(missing) > HEADER_CACHE_SIZE:
             headers.clear()
         for (index, confirms), result in zip(missing, fresh, strict=True):
             payload = payloads[index]
-            entry = _entry(result, confirms)
+            entry = cache_entry(result, confirms)
             cache[payload] = entries[index] = entry
-            if entry is not _REFUSED and len(payload) == 7 and payload[0] >> 3 in _HEADER_DF:
+            if entry is not REFUSED and len(payload) == 7 and payload[0] >> 3 in _HEADER_DF:
                 headers[payload[:4]] = (entry[1], entry[2])
 
-    def _commb(self, payload: bytes, icao: str) -> _Entry | None:
+    def _commb(self, payload: bytes, icao: str) -> Entry | None:
         """A Comm-B reply of aircraft ``icao`` from its header and its kept registers;
         None: ask rs1090's full decoder (more than one register plausible)."""
         found = registers(payload)
@@ -262,9 +247,9 @@ class FrameDecoder:
         header = self._headers.get(key)
         if header is None:
             # The DF4/5 reply with this header (any address: it is dropped).
-            short = _full(key + bytes(3))
-            entry = _entry(short, False)
-            if entry is _REFUSED:
+            short = full_decode(key + bytes(3))
+            entry = cache_entry(short, False)
+            if entry is REFUSED:
                 return None
             if len(self._headers) >= HEADER_CACHE_SIZE:
                 self._headers.clear()
@@ -272,79 +257,11 @@ class FrameDecoder:
         message = {**header[0], "df": str(payload[0] >> 3), **found}
         message["icao24"] = icao
         self.stats.commb_registers += 1
-        return _entry(message, False)
-
-    def _position(self, icao: str, ts: float, msg: dict[str, Any]) -> tuple[float, float] | None:
-        state = self._cpr.get(icao)
-        if state is None:
-            state = self._cpr[icao] = [None, None, None]
-        odd = msg.get("parity") == "odd"
-        cpr = (msg["lat_cpr"], msg["lon_cpr"])
-        last = state[2]
-        position: tuple[float, float] | None = None
-        if msg.get("bds") == "06":
-            if last is not None and ts - last[0] <= TRUST_SECS:
-                reference: tuple[float, float] | None = (last[1], last[2])
-            else:
-                reference = self.reference
-            if reference is None:
-                self.stats.no_reference += 1
-                return None
-            position = local(cpr, odd, reference, surface=True)
-        else:
-            state[1 if odd else 0] = (ts, cpr)
-            other = state[0 if odd else 1]
-            if other is not None and ts - other[0] <= PAIR_SECS:
-                even_cpr, odd_cpr = (other[1], cpr) if odd else (cpr, other[1])
-                position = global_airborne(even_cpr, odd_cpr, latest_odd=odd)
-            if position is None and last is not None and ts - last[0] <= LOCAL_SECS:
-                position = local(cpr, odd, (last[1], last[2]), surface=False)
-        if position is None:
-            return None
-        state[2] = (ts, *position)
-        self.stats.positions += 1
-        return position
+        return cache_entry(message, False)
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + _SWEEP_SECS
         limit = now - TRUST_SECS
         for icao in [icao for icao, seen in self._trusted.items() if seen < limit]:
             del self._trusted[icao]
-            self._cpr.pop(icao, None)
-
-
-def _entry(result: dict[str, Any] | None, confirms: bool) -> _Entry:
-    """Cache entry of rs1090's answer: its state-vector fields extracted once."""
-    if result is None:
-        return _REFUSED
-    try:
-        icao, _, fields = extract(result)
-    except (MalformedMessage, UnknownMessage):  # no address, or a format we do not know
-        return _REFUSED
-    # CPR fields are turned into a position per aircraft, never taken as they are.
-    fields.pop("latitude", None)
-    fields.pop("longitude", None)
-    return (icao, result, fields, confirms)
-
-
-def _full(payload: bytes) -> dict[str, Any] | None:
-    """rs1090's full decoding of one frame (None: refused). Its TypedDicts are plain
-    dicts at run time."""
-    return cast("dict[str, Any] | None", pickle.loads(_decode_1090(payload.hex())))
-
-
-def _check(payload: bytes) -> bool | None:
-    """None: not a valid frame; True: CRC-checked, confirms its aircraft; False: fine,
-    but only for aircraft already confirmed (address/parity, or DF11 to a radar)."""
-    df = payload[0] >> 3
-    if (len(payload) == 7) != (df < 16):  # DF0-15 are 56 bits, the others 112
-        return None
-    if df == 17:
-        return True  # rs1090 checks the CRC of DF17 itself and refuses bad ones
-    if df == 18:
-        return True if residual(payload) == 0 else None
-    if df == 11:
-        # The residual is the interrogator's identifier; 0 for squitters.
-        remainder = residual(payload)
-        return None if remainder > 0x7F else remainder == 0
-    return False
+            self.tracker.forget(icao)
