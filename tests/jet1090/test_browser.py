@@ -81,8 +81,12 @@ def _check(page: Any) -> None:
     # The count widget in the top bar fills in from the 1 Hz frames.
     visible = page.locator(".topbar .jet1090-visible")
     wait_for(lambda: int(visible.inner_text()) >= 3, timeout=30)
-    total = int(page.locator(".topbar .jet1090-total").inner_text())
-    assert total >= int(visible.inner_text())
+    # both numbers read at once: the next 1 Hz frame may change them in between
+    shown, total = page.evaluate(
+        """() => [".jet1090-visible", ".jet1090-total"].map(
+            (name) => Number(document.querySelector(".topbar " + name).textContent))"""
+    )
+    assert total >= shown
 
     # Aircraft symbols are rendered on the map around Paris.
     # (a WebGL layer: it lists what it draws inside the map, as queryRenderedFeatures would)
