@@ -32,12 +32,12 @@ from rs1090 import _rust
 
 __all__ = ["KEPT_REGISTERS", "registers"]
 
-#: The registers that carry state-vector fields, most frequent first (an early second
-#: hit ends the search sooner).
+#: The registers that carry state-vector fields.
 KEPT_REGISTERS = ("bds60", "bds40", "bds50", "bds20")
 # rs1090's stubs describe its unpickling wrappers; the functions themselves return
 # the pickle, loaded here only when the register is plausible.
 _Decoder = Callable[[str], bytes]
+# Most frequent first: a second plausible register ends the search sooner.
 _DECODERS = (
     ("bds60", cast(_Decoder, _rust.decode_bds60)),
     ("bds40", cast(_Decoder, _rust.decode_bds40)),

@@ -108,7 +108,7 @@ class FrameDecoder:
         self.complete = complete
         self.stats = DecoderStats()
         self._trusted: dict[str, float] = {}
-        self.tracker = PositionTracker(reference)
+        self.tracker = PositionTracker(reference, self.stats)
         self._next_sweep = 0.0
         self._cache: dict[bytes, Entry] = {}
         #: first 4 bytes of a DF0/4/5 frame -> (message without address, fields)
@@ -149,7 +149,6 @@ class FrameDecoder:
         stats.rejected += rejected
         stats.unconfirmed += unconfirmed
         stats.decoded += n - rejected - unconfirmed
-        stats.positions, stats.no_reference = self.tracker.positions, self.tracker.no_reference
         if timestamps[-1] >= self._next_sweep:
             self._sweep(timestamps[-1])
         return out
@@ -224,7 +223,7 @@ class FrameDecoder:
         self.stats.rs1090_calls += len(missing)
         # One call per frame, not rs1090's list API: that one hands the list to a thread
         # pool whose threads then spin, 100-200 µs of CPU per call on the other core
-        # (a call per read), for no gain on reads of this size (``_full``).
+        # (a call per read), for no gain on reads of this size (``full_decode``).
         fresh = [full_decode(payloads[index]) for index, _ in missing]
         if len(cache) + len(missing) > CACHE_SIZE:
             cache.clear()

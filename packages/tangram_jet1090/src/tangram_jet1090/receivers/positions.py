@@ -3,11 +3,11 @@ lone frame is decoded near (the math is in ``cpr``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from .cpr import global_airborne, local
 
-__all__ = ["LOCAL_SECS", "PAIR_SECS", "PositionTracker"]
+__all__ = ["LOCAL_SECS", "PAIR_SECS", "Counters", "PositionTracker"]
 
 #: An even and an odd airborne frame further apart than this are not a pair.
 PAIR_SECS = 10.0
@@ -17,15 +17,21 @@ LOCAL_SECS = 30.0
 SURFACE_REFERENCE_SECS = 300.0
 
 
+class Counters(Protocol):
+    """Where the tracker counts (the decoder's stats)."""
+
+    positions: int
+    #: Surface positions dropped for want of a reference (set ``reference``).
+    no_reference: int
+
+
 class PositionTracker:
     """Airborne positions from the latest even/odd pair or near the aircraft's last
     position; surface positions near its last position or else near ``reference``."""
 
-    def __init__(self, reference: tuple[float, float] | None = None) -> None:
+    def __init__(self, reference: tuple[float, float] | None, counters: Counters) -> None:
         self.reference = reference
-        self.positions = 0
-        #: Surface positions dropped for want of a reference (set ``reference``).
-        self.no_reference = 0
+        self.counters = counters
         #: icao24 -> [even (t, cpr) | None, odd (t, cpr) | None, last (t, lat, lon) | None]
         self._state: dict[str, list[Any]] = {}
 
@@ -48,7 +54,7 @@ class PositionTracker:
             else:
                 reference = self.reference
             if reference is None:
-                self.no_reference += 1
+                self.counters.no_reference += 1
                 return None
             position = local(cpr, odd, reference, surface=True)
         else:
@@ -62,5 +68,5 @@ class PositionTracker:
         if position is None:
             return None
         state[2] = (ts, *position)
-        self.positions += 1
+        self.counters.positions += 1
         return position
